@@ -1,0 +1,9 @@
+import { type MaintenanceActivityDeps, createMaintenanceActivities } from './maintenance-activities';
+import { type TaskActivityDeps, createTaskActivities } from './task-activities';
+
+export type ActivityDeps = TaskActivityDeps & MaintenanceActivityDeps;
+
+/** Every activity the worker registers, built from its dependencies. */
+export function createActivities(deps: ActivityDeps) {
+  return { ...createTaskActivities(deps), ...createMaintenanceActivities(deps) };
+}

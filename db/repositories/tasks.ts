@@ -1,0 +1,390 @@
+/**
+ * Task rows: creation, edits, the Dashboard's list query and the detail view.
+ * Every statement is scoped by tenant; engineers additionally see a private
+ * task only when they created it or are assigned to it.
+ */
+import type { Fragment } from 'postgres';
+import type { Principal } from '../../domain/principal';
+import {
+  type CompletionSource,
+  type Priority,
+  type Provider,
+  type SessionBadge,
+  type TaskSource,
+  type TaskStatus,
+  sessionBadge,
+} from '../../domain/task';
+import type { Db } from '../sql';
+
+export interface NewTask {
+  id?: string;
+  title: string;
+  description?: string;
+  priority?: Priority;
+  dueAt?: string | null;
+  source: TaskSource;
+  integrationId?: string | null;
+  sourceProvider?: Provider | null;
+  externalJobId?: string | null;
+  private?: boolean;
+  tags?: string[];
+  customerId?: string | null;
+  projectId?: string | null;
+  milestoneId?: string | null;
+  createdBy?: string | null;
+  assigneeIds?: string[];
+}
+
+export interface TaskEditable {
+  title?: string;
+  description?: string;
+  priority?: Priority;
+  dueAt?: string | null;
+  private?: boolean;
+  tags?: string[];
+  customerId?: string | null;
+  projectId?: string | null;
+  milestoneId?: string | null;
+  assigneeIds?: string[];
+}
+
+export interface CreatedTask {
+  id: string;
+  tenantId: string;
+  status: TaskStatus;
+  completionSource: CompletionSource | null;
+  dueAt: Date | null;
+  createdAt: Date;
+}
+
+export interface Assignee {
+  id: string;
+  name: string;
+  email: string;
+}
+
+export interface TaskRow {
+  id: string;
+  title: string;
+  status: TaskStatus;
+  priority: Priority;
+  dueAt: Date | null;
+  overdue: boolean;
+  assignees: Assignee[];
+  sessionBadge: SessionBadge;
+  source: { type: TaskSource; provider: Provider | null; integrationId: string | null; externalJobId: string | null };
+  completionSource: CompletionSource | null;
+  completedAt: Date | null;
+  private: boolean;
+  tags: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const TABS = ['all', 'open', 'in_progress', 'waiting', 'completed', 'cancelled', 'archived'] as const;
+export type Tab = (typeof TABS)[number];
+export type TabCounts = Record<Tab, number>;
+
+export const SORTS = ['created', 'updated', 'due', 'priority'] as const;
+export type Sort = (typeof SORTS)[number];
+
+export interface ListQuery {
+  tab: Tab;
+  q?: string;
+  priority?: Priority;
+  assignee?: string; // 'unassigned' | 'me' | a user id
+  source?: TaskSource;
+  tag?: string;
+  dueAfter?: string;
+  dueBefore?: string;
+  overdue?: boolean;
+  sort: Sort;
+  order?: 'asc' | 'desc';
+  cursor?: string;
+  limit: number;
+}
+
+export class InvalidCursorError extends Error {}
+
+/** Sort keys: static SQL (never user input) and the casts of their cursor values. */
+const SORT_KEYS: Record<Sort, { cols: string; casts: string[]; defaultOrder: 'asc' | 'desc' }> = {
+  created: { cols: 't.created_at, t.id', casts: ['timestamptz', 'uuid'], defaultOrder: 'desc' },
+  updated: { cols: 't.updated_at, t.id', casts: ['timestamptz', 'uuid'], defaultOrder: 'desc' },
+  due: { cols: 't.due_sort, t.id', casts: ['timestamptz', 'uuid'], defaultOrder: 'asc' },
+  priority: { cols: 't.priority_rank, t.created_at, t.id', casts: ['smallint', 'timestamptz', 'uuid'], defaultOrder: 'desc' },
+};
+
+const LIVE_SQL = `('open', 'in_progress', 'waiting')`;
+
+function and(db: Db, parts: Fragment[]): Fragment {
+  return parts.reduce((acc, part) => db`${acc} AND ${part}`);
+}
+
+/** The privacy rule: admins and API keys see every task of their tenant. */
+export function visibleTo(db: Db, p: Principal, alias = 't'): Fragment {
+  if (p.seesAllTasks) return db`true`;
+  const t = db.unsafe(alias);
+  return db`(NOT ${t}.private OR ${t}.created_by = ${p.userId}
+    OR ${t}.id IN (SELECT task_id FROM task_assignees WHERE tenant_id = ${p.tenantId} AND user_id = ${p.userId}))`;
+}
+
+function filters(db: Db, p: Principal, q: ListQuery): Fragment[] {
+  const parts: Fragment[] = [db`t.tenant_id = ${p.tenantId}`, visibleTo(db, p)];
+  if (q.q) parts.push(db`t.search @@ websearch_to_tsquery('english', ${q.q})`);
+  if (q.priority) parts.push(db`t.priority = ${q.priority}`);
+  if (q.source) parts.push(db`t.source = ${q.source}`);
+  if (q.tag) parts.push(db`t.tags @> ${[q.tag]}::text[]`);
+  if (q.dueAfter) parts.push(db`t.due_at >= ${q.dueAfter}`);
+  if (q.dueBefore) parts.push(db`t.due_at < ${q.dueBefore}`);
+  if (q.overdue !== undefined) {
+    const overdue = db`(t.due_at < now() AND t.status IN ${db.unsafe(LIVE_SQL)})`;
+    parts.push(q.overdue ? overdue : db`NOT coalesce(${overdue}, false)`);
+  }
+  if (q.assignee === 'unassigned') {
+    parts.push(db`NOT EXISTS (SELECT 1 FROM task_assignees a WHERE a.task_id = t.id)`);
+  } else if (q.assignee) {
+    const userId = q.assignee === 'me' ? p.userId : q.assignee;
+    parts.push(db`t.id IN (SELECT task_id FROM task_assignees WHERE tenant_id = ${p.tenantId} AND user_id = ${userId})`);
+  }
+  return parts;
+}
+
+function tabFilter(db: Db, tab: Tab): Fragment {
+  return tab === 'all' ? db`t.status <> 'archived'` : db`t.status = ${tab}`;
+}
+
+function decodeCursor(cursor: string, sort: Sort): string[] {
+  try {
+    const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(values) && values.length === SORT_KEYS[sort].casts.length && values.every((v) => typeof v === 'string')) {
+      return values as string[];
+    }
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError('cursor is not valid for this sort; start again without it');
+}
+
+function keysetAfter(db: Db, sort: Sort, order: 'asc' | 'desc', cursor: string): Fragment {
+  const { cols, casts } = SORT_KEYS[sort];
+  const values = decodeCursor(cursor, sort);
+  const params = values.map((v, i) => db`${v}::${db.unsafe(casts[i]!)}`).reduce((acc, f) => db`${acc}, ${f}`);
+  return db`(${db.unsafe(cols)}) ${db.unsafe(order === 'asc' ? '>' : '<')} (${params})`;
+}
+
+/** The columns of a list row; the detail view adds to them. */
+function rowColumns(db: Db, sort: Sort): Fragment {
+  const { cols } = SORT_KEYS[sort];
+  const sortKey = cols
+    .split(', ')
+    .map((c) => `${c}::text`)
+    .join(', ');
+  return db`
+    t.id, t.title, t.status, t.priority, t.due_at, t.source, t.source_provider, t.integration_id,
+    t.external_job_id, t.completion_source, t.completed_at, t.private, t.tags, t.created_at, t.updated_at,
+    coalesce(t.due_at < now() AND t.status IN ${db.unsafe(LIVE_SQL)}, false) AS overdue,
+    (SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name, 'email', u.email) ORDER BY u.name), '[]')
+       FROM task_assignees a JOIN users u ON u.id = a.user_id WHERE a.task_id = t.id) AS assignees,
+    EXISTS (SELECT 1 FROM sessions s WHERE s.task_id = t.id AND s.status = 'running') AS has_running_session,
+    json_build_array(${db.unsafe(sortKey)}) AS sort_key`;
+}
+
+interface RawRow extends Omit<TaskRow, 'sessionBadge' | 'source'> {
+  source: TaskSource;
+  sourceProvider: Provider | null;
+  integrationId: string | null;
+  externalJobId: string | null;
+  hasRunningSession: boolean;
+  sortKey: string[];
+}
+
+function toTaskRow(r: RawRow): TaskRow {
+  return {
+    id: r.id,
+    title: r.title,
+    status: r.status,
+    priority: r.priority,
+    dueAt: r.dueAt,
+    overdue: r.overdue,
+    assignees: r.assignees,
+    sessionBadge: sessionBadge(r.status, r.completionSource, r.hasRunningSession),
+    source: { type: r.source, provider: r.sourceProvider, integrationId: r.integrationId, externalJobId: r.externalJobId },
+    completionSource: r.completionSource,
+    completedAt: r.completedAt,
+    private: r.private,
+    tags: r.tags,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  };
+}
+
+export async function listTasks(
+  db: Db,
+  p: Principal,
+  q: ListQuery,
+): Promise<{ items: TaskRow[]; nextCursor: string | null; counts: TabCounts }> {
+  const order = q.order ?? SORT_KEYS[q.sort].defaultOrder;
+  const where = filters(db, p, q);
+  const pageWhere = [...where, tabFilter(db, q.tab)];
+  if (q.cursor) pageWhere.push(keysetAfter(db, q.sort, order, q.cursor));
+  const dir = db.unsafe(order === 'asc' ? 'ASC' : 'DESC');
+  const orderBy = SORT_KEYS[q.sort].cols
+    .split(', ')
+    .map((c) => db`${db.unsafe(c)} ${dir}`)
+    .reduce((acc, f) => db`${acc}, ${f}`);
+
+  const [rows, countRows] = await Promise.all([
+    db<RawRow[]>`
+      SELECT ${rowColumns(db, q.sort)} FROM tasks t
+      WHERE ${and(db, pageWhere)}
+      ORDER BY ${orderBy}
+      LIMIT ${q.limit + 1}`,
+    db<{ status: TaskStatus; n: number }[]>`
+      SELECT t.status, count(*)::int AS n FROM tasks t WHERE ${and(db, where)} GROUP BY t.status`,
+  ]);
+  const hasMore = rows.length > q.limit;
+  const page = hasMore ? rows.slice(0, q.limit) : [...rows];
+  const last = page[page.length - 1];
+  return {
+    items: page.map(toTaskRow),
+    nextCursor: hasMore && last ? Buffer.from(JSON.stringify(last.sortKey)).toString('base64url') : null,
+    counts: countsByTab(countRows),
+  };
+}
+
+export function countsByTab(rows: { status: TaskStatus; n: number }[]): TabCounts {
+  const counts: TabCounts = { all: 0, open: 0, in_progress: 0, waiting: 0, completed: 0, cancelled: 0, archived: 0 };
+  for (const { status, n } of rows) {
+    counts[status] = n;
+    if (status !== 'archived') counts.all += n;
+  }
+  return counts;
+}
+
+/** The engineer's device sync: tasks assigned to them, changed since a time, oldest change first. */
+export async function listAssignedTasksSince(
+  db: Db,
+  p: Principal,
+  updatedSince: string | undefined,
+  cursor: string | undefined,
+  limit: number,
+): Promise<{ items: (TaskRow & { description: string })[]; nextCursor: string | null }> {
+  const where: Fragment[] = [
+    db`t.tenant_id = ${p.tenantId}`,
+    db`t.id IN (SELECT task_id FROM task_assignees WHERE tenant_id = ${p.tenantId} AND user_id = ${p.userId})`,
+  ];
+  if (updatedSince) where.push(db`t.updated_at > ${updatedSince}`);
+  if (cursor) where.push(keysetAfter(db, 'updated', 'asc', cursor));
+  const rows = await db<(RawRow & { description: string })[]>`
+    SELECT ${rowColumns(db, 'updated')}, t.description FROM tasks t
+    WHERE ${and(db, where)}
+    ORDER BY t.updated_at ASC, t.id ASC
+    LIMIT ${limit + 1}`;
+  const hasMore = rows.length > limit;
+  const page = hasMore ? rows.slice(0, limit) : [...rows];
+  const last = page[page.length - 1];
+  return {
+    items: page.map((r) => ({ ...toTaskRow(r), description: r.description })),
+    nextCursor: hasMore && last ? Buffer.from(JSON.stringify(last.sortKey)).toString('base64url') : null,
+  };
+}
+
+export interface TaskDetail extends TaskRow {
+  description: string;
+  customerId: string | null;
+  projectId: string | null;
+  milestoneId: string | null;
+  createdBy: string | null;
+}
+
+/** One task as its viewer may see it, or null (missing, another tenant's, or private to others). */
+export async function getTask(db: Db, p: Principal, id: string): Promise<TaskDetail | null> {
+  const [r] = await db<(RawRow & Omit<TaskDetail, keyof TaskRow>)[]>`
+    SELECT ${rowColumns(db, 'created')}, t.description, t.customer_id, t.project_id, t.milestone_id, t.created_by
+    FROM tasks t WHERE t.tenant_id = ${p.tenantId} AND t.id = ${id} AND ${visibleTo(db, p)}`;
+  if (!r) return null;
+  return {
+    ...toTaskRow(r),
+    description: r.description,
+    customerId: r.customerId,
+    projectId: r.projectId,
+    milestoneId: r.milestoneId,
+    createdBy: r.createdBy,
+  };
+}
+
+/** Inserts tasks and their assignees: two statements, whatever the count. Run it in a transaction. */
+export async function insertTasks(db: Db, tenantId: string, tasks: NewTask[]): Promise<CreatedTask[]> {
+  if (tasks.length === 0) return [];
+  const rows = tasks.map((t) => ({
+    ...(t.id ? { id: t.id } : {}),
+    tenantId,
+    title: t.title,
+    description: t.description ?? '',
+    priority: t.priority ?? 'medium',
+    dueAt: t.dueAt ?? null,
+    source: t.source,
+    integrationId: t.integrationId ?? null,
+    sourceProvider: t.sourceProvider ?? null,
+    externalJobId: t.externalJobId ?? null,
+    private: t.private ?? false,
+    tags: t.tags ?? [],
+    customerId: t.customerId ?? null,
+    projectId: t.projectId ?? null,
+    milestoneId: t.milestoneId ?? null,
+    createdBy: t.createdBy ?? null,
+  }));
+  // With ids given by some rows only, sql(rows) would need the column on all of them.
+  const withIds = rows.some((r) => 'id' in r);
+  if (withIds && !rows.every((r) => 'id' in r)) throw new Error('insertTasks: give every task an id, or none');
+  const created = await db<CreatedTask[]>`
+    INSERT INTO tasks ${db(rows as Record<string, unknown>[])}
+    RETURNING id, tenant_id, status, completion_source, due_at, created_at`;
+  const assignees = created.flatMap((row, i) =>
+    [...new Set(tasks[i]!.assigneeIds ?? [])].map((userId) => ({ tenantId, taskId: row.id, userId })),
+  );
+  if (assignees.length > 0) await db`INSERT INTO task_assignees ${db(assignees)}`;
+  return [...created];
+}
+
+/** Applies an edit; returns false when no such task. Assignees, when given, are replaced. */
+export async function updateTask(db: Db, tenantId: string, id: string, patch: TaskEditable): Promise<boolean> {
+  const { assigneeIds, ...fields } = patch;
+  const columns = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  const [row] = await db<{ id: string }[]>`
+    UPDATE tasks SET ${db({ ...columns, updatedAt: db`now()` } as Record<string, unknown>)}
+    WHERE tenant_id = ${tenantId} AND id = ${id} RETURNING id`;
+  if (!row) return false;
+  if (assigneeIds) {
+    await db`DELETE FROM task_assignees WHERE tenant_id = ${tenantId} AND task_id = ${id}`;
+    const rows = [...new Set(assigneeIds)].map((userId) => ({ tenantId, taskId: id, userId }));
+    if (rows.length > 0) await db`INSERT INTO task_assignees ${db(rows)}`;
+  }
+  return true;
+}
+
+export async function markWorkflowsStarted(db: Db, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db`UPDATE tasks SET workflow_started_at = now() WHERE id = ANY(${ids}::uuid[]) AND workflow_started_at IS NULL`;
+}
+
+/** Rows whose lifecycle workflow was never confirmed started, older than the grace period. */
+export async function findTasksWithoutWorkflow(db: Db, graceSeconds: number, limit: number): Promise<CreatedTask[]> {
+  return db<CreatedTask[]>`
+    SELECT id, tenant_id, status, completion_source, due_at, created_at FROM tasks
+    WHERE workflow_started_at IS NULL AND created_at < now() - make_interval(secs => ${graceSeconds})
+    ORDER BY created_at LIMIT ${limit}`;
+}
+
+/** The ids among `ids` that exist in the tenant. */
+export async function existingTaskIds(db: Db, tenantId: string, ids: string[]): Promise<Set<string>> {
+  const rows = await db<{ id: string }[]>`SELECT id FROM tasks WHERE tenant_id = ${tenantId} AND id = ANY(${ids}::uuid[])`;
+  return new Set(rows.map((r) => r.id));
+}
+
+/** What a lifecycle workflow is started from. */
+export async function findTaskForWorkflow(db: Db, tenantId: string, id: string): Promise<CreatedTask | null> {
+  const [row] = await db<CreatedTask[]>`
+    SELECT id, tenant_id, status, completion_source, due_at, created_at FROM tasks WHERE tenant_id = ${tenantId} AND id = ${id}`;
+  return row ?? null;
+}

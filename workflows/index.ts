@@ -1,0 +1,4 @@
+// The workflows the worker registers: each function's name is its workflow type.
+export { taskLifecycleWorkflow } from './task-lifecycle';
+export { bulkTaskActionWorkflow } from './bulk-task-action';
+export { reconcileTaskWorkflowsWorkflow } from './reconcile-task-workflows';
