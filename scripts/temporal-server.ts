@@ -127,8 +127,19 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Runni
   if (opts.dbFilename) args.push('--db-filename', opts.dbFilename);
   for (const attr of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${attr.name}=Keyword`);
   const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr?.on('data', (chunk: Buffer) => log(chunk.toString().trimEnd()));
-  await waitUntilServing(address, child);
+  // The server's warnings are shown only when it fails to start; once up, they are noise.
+  let startupLog = '';
+  const collect = (chunk: Buffer) => (startupLog += chunk.toString());
+  child.stderr?.on('data', collect);
+  try {
+    await waitUntilServing(address, child);
+  } catch (err) {
+    log(startupLog);
+    child.kill('SIGKILL');
+    throw err;
+  }
+  child.stderr?.off('data', collect);
+  child.stderr?.resume();
   return {
     address,
     uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : null,
