@@ -1,6 +1,6 @@
 import { taskWorkflowId } from '../../domain/ids';
 import { TaskIdAttr, TenantIdAttr } from '../../domain/search-attributes';
-import { type Harness, type TenantFixture, createTenantFixture, startHarness } from '../helpers/harness';
+import { type Harness, type TenantFixture, createTenantFixture, firstRow, startHarness } from '../helpers/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -69,7 +69,7 @@ describe('the Dashboard flow', () => {
 
     const counts = (await h.app.inject({ url: '/v1/tasks', headers: t.admin.auth })).json().counts;
     expect(counts).toMatchObject({ all: 0, archived: 200 });
-    const [{ n }] = await h.sql`SELECT count(*)::int AS n FROM task_events WHERE tenant_id = ${t.tenantId} AND type = 'task.archived'`;
+    const { n } = await firstRow(h.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM task_events WHERE tenant_id = ${t.tenantId} AND type = 'task.archived'`);
     expect(n).toBe(200);
   });
 
@@ -93,7 +93,7 @@ describe('the Dashboard flow', () => {
     const tooBig = await upload([part('small.txt', 1000), part('big.bin', 11 * 1024 * 1024)]);
     expect(tooBig.statusCode).toBe(413);
     expect(tooBig.json()).toMatchObject({ error: 'file_too_large' });
-    const [{ n }] = await h.sql`SELECT count(*)::int AS n FROM attachments WHERE task_id = ${task.id}`;
+    const { n } = await firstRow(h.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM attachments WHERE task_id = ${task.id}`);
     expect(n).toBe(0);
 
     const ok = await upload([part('a.txt', 10), part('b.bin', 2048)]);

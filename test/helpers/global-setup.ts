@@ -12,7 +12,17 @@ import { migrate } from '../../db/migrate';
 import { startEmbeddedPostgres } from '../../scripts/embedded-db';
 import { freePort, startDevServer } from '../../scripts/temporal-server';
 
-const TEST_DB = 'taskhub_test';
+// One database per run, so runs side by side (CI, a developer, a helper) never share rows.
+const TEST_DB = `taskhub_test_${process.pid}`;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function freshDatabase(): Promise<{ url: string; stop?: () => Promise<void> }> {
   const base = process.env.DATABASE_URL;
@@ -28,7 +38,11 @@ async function freshDatabase(): Promise<{ url: string; stop?: () => Promise<void
 async function recreate(server: URL): Promise<string> {
   const admin = postgres(server.toString(), { max: 1, onnotice: () => {} });
   try {
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${TEST_DB} WITH (FORCE)`);
+    // Databases of runs that died without their teardown.
+    const stale = await admin<{ datname: string }[]>`SELECT datname FROM pg_database WHERE datname LIKE 'taskhub\_test\_%'`;
+    for (const { datname } of stale) {
+      if (!alive(Number(datname.split('_').pop()))) await admin.unsafe(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    }
     await admin.unsafe(`CREATE DATABASE ${TEST_DB}`);
   } finally {
     await admin.end();
@@ -55,6 +69,10 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_TEMPORAL_ADDRESS = temporal.address;
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
   process.env.TEST_TMP_DIR = dir;
-  (globalThis as { __taskhub?: unknown }).__taskhub = { temporal, db };
+  const dropDatabase = async () => {
+    const admin = postgres(db.url.replace(`/${TEST_DB}`, '/postgres'), { max: 1, onnotice: () => {} });
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${TEST_DB} WITH (FORCE)`).finally(() => admin.end());
+  };
+  (globalThis as { __taskhub?: unknown }).__taskhub = { temporal, db, dropDatabase };
   process.stderr.write(`\ntest harness ready in ${Date.now() - started} ms: temporal ${temporal.address}\n`);
 }

@@ -137,3 +137,10 @@ export async function eventually<T>(fn: () => Promise<T | null | undefined | fal
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** The first row of a query, failing the test when there is none. */
+export async function firstRow<T>(rows: Promise<readonly T[]>): Promise<T> {
+  const [row] = await rows;
+  if (row === undefined) throw new Error('query returned no row');
+  return row;
+}
