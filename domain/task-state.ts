@@ -32,6 +32,7 @@ const label: Record<TaskStatus, string> = {
   cancelled: 'cancelled',
   archived: 'archived',
 };
+const aTask = (status: TaskStatus) => `${status === 'archived' ? 'an' : 'a'} ${label[status]} task`;
 
 function reject(reason: string): Transition {
   return { ok: false, reason };
@@ -46,7 +47,7 @@ export function transition(state: LifecycleState, action: LifecycleAction): Tran
   switch (action.kind) {
     case 'complete':
       if (status === 'completed') return reject('task is already completed');
-      if (!isLive(status)) return reject(`a ${label[status]} task cannot be completed; reopen it first`);
+      if (!isLive(status)) return reject(`${aTask(status)} cannot be completed; reopen it first`);
       return to(state, 'completed', action.source, 'task.completed');
     case 'reopen':
       if (isLive(status)) return reject(`task is ${label[status]}, not closed; nothing to reopen`);
@@ -57,7 +58,7 @@ export function transition(state: LifecycleState, action: LifecycleAction): Tran
       return to(state, 'archived', state.completionSource, 'task.archived');
     case 'cancel':
       if (status === 'cancelled') return reject('task is already cancelled');
-      if (!isLive(status)) return reject(`a ${label[status]} task cannot be cancelled; reopen it first`);
+      if (!isLive(status)) return reject(`${aTask(status)} cannot be cancelled; reopen it first`);
       return to(state, 'cancelled', null, 'task.cancelled');
     case 'move':
       if (status === action.to) return { ok: true, changed: false, event: 'task.status_changed', state };
