@@ -40,23 +40,25 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   });
 }
 
-/** Creates the recurring schedules once; a second call finds them and changes nothing. */
+/**
+ * Creates the recurring schedules, or brings an existing one up to date with
+ * this configuration (interval, task queue, grace period); safe to call from
+ * every worker at start.
+ */
 export async function ensureSchedules(client: Client, config: Config): Promise<void> {
+  const spec = { intervals: [{ every: `${config.reconcileIntervalSeconds}s` }] };
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: 'reconcileTaskWorkflowsWorkflow',
+    workflowId: RECONCILE_SCHEDULE_ID,
+    taskQueue: config.temporal.taskQueue,
+    args: [{ graceSeconds: config.reconcileGraceSeconds }],
+  };
   try {
-    await client.schedule.create({
-      scheduleId: RECONCILE_SCHEDULE_ID,
-      spec: { intervals: [{ every: `${config.reconcileIntervalSeconds}s` }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'reconcileTaskWorkflowsWorkflow',
-        workflowId: RECONCILE_SCHEDULE_ID,
-        taskQueue: config.temporal.taskQueue,
-        args: [{ graceSeconds: config.reconcileGraceSeconds }],
-      },
-      policies: { overlap: ScheduleOverlapPolicy.SKIP },
-    });
+    await client.schedule.create({ scheduleId: RECONCILE_SCHEDULE_ID, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP } });
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await client.schedule.getHandle(RECONCILE_SCHEDULE_ID).update((previous) => ({ ...previous, spec, action }));
   }
 }
 

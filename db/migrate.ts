@@ -1,7 +1,11 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runner } from 'node-pg-migrate';
 
-export const MIGRATIONS_DIR = path.join(__dirname, '..', 'migrations');
+/** migrations/ beside db/ in the source tree; from dist/db/, the same folder one level further up. */
+export const MIGRATIONS_DIR = [path.join(__dirname, '..', 'migrations'), path.join(__dirname, '..', '..', 'migrations')].find((d) =>
+  existsSync(d),
+)!;
 
 /**
  * Applies pending migrations. node-pg-migrate holds an advisory lock while it

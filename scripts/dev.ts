@@ -100,7 +100,8 @@ async function main(): Promise<void> {
     const worker = await createWorker({ config, sql, blobs, client, connection });
     const running = worker.run();
     stops.push(async () => {
-      worker.shutdown();
+      // The SDK's runtime shuts workers down on SIGINT/SIGTERM by itself.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await connection.close();
     });

@@ -13,6 +13,8 @@ import type { Db } from '../db/sql';
 import { markWorkflowsStarted } from '../db/repositories/tasks';
 import pMap from 'p-map';
 
+const START_DEADLINE_MS = 5000;
+
 export interface TaskWorkflowDeps {
   client: Client;
   taskQueue: string;
@@ -33,7 +35,9 @@ export async function startTaskWorkflow(deps: TaskWorkflowDeps, task: CreatedTas
     ...(deps.historyLimit ? { historyLimit: deps.historyLimit } : {}),
   };
   try {
-    await deps.client.workflow.start('taskLifecycleWorkflow', {
+    // A short deadline: when Temporal is down the row is already committed and
+    // the reconciler will start the workflow, so the API should not hang on it.
+    await deps.client.withDeadline(Date.now() + START_DEADLINE_MS, () => deps.client.workflow.start('taskLifecycleWorkflow', {
       workflowId: taskWorkflowId(task.id),
       taskQueue: deps.taskQueue,
       args: [input],
@@ -41,7 +45,7 @@ export async function startTaskWorkflow(deps: TaskWorkflowDeps, task: CreatedTas
         { key: TenantIdAttr, value: task.tenantId },
         { key: TaskIdAttr, value: task.id },
       ],
-    });
+    }));
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }

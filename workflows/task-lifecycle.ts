@@ -149,6 +149,8 @@ export async function taskLifecycleWorkflow(input: TaskLifecycleInput): Promise<
         // The database may know a later due date than the signal told us
         // (an edit whose signal was lost); it wins, and the timer re-arms.
         const result = await recordTaskOverdue({ tenantId, taskId, eventId: uuid4(), dueAt });
+        // A due-date signal handled while the activity ran wins: the loop re-arms for it.
+        if (state.dueAt !== dueAt) return;
         state = result.dueAt === dueAt ? { ...state, overdue: true } : { ...state, dueAt: result.dueAt, overdue: false };
         version++;
       });

@@ -1,7 +1,8 @@
 /**
  * Bearer-token authentication for /v1, and the role checks routes use.
- * Roles as seed 000 says: create, edit, delete and bulk are admin actions;
- * a tenant API key acts as the tenant's developer integration.
+ * Roles as seed 000 says: edit, delete and bulk are admin actions; creating
+ * tasks is for admins and for a tenant API key, which acts as the tenant's
+ * developer integration (create, batch, attachments, lifecycle commands).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';

@@ -28,7 +28,8 @@ async function freshDatabase(): Promise<{ url: string; stop?: () => Promise<void
   const base = process.env.DATABASE_URL;
   if (!base) {
     // No server given: the embedded one, as npm run dev uses.
-    const db = await startEmbeddedPostgres({ dir: path.resolve('.data/test-pg'), port: await freePort(), database: 'postgres' });
+    // Its own data folder per run (removed at teardown with TEST_TMP_DIR), so runs never share one.
+    const db = await startEmbeddedPostgres({ dir: path.join(tmpDir(), 'pg'), port: await freePort(), database: 'postgres' });
     const url = new URL(db.url);
     return { url: await recreate(url), stop: db.stop };
   }
@@ -52,12 +53,17 @@ async function recreate(server: URL): Promise<string> {
   return url.toString();
 }
 
+function tmpDir(): string {
+  const dir = path.join(os.tmpdir(), `taskhub-test-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();
   const [db, temporal] = await Promise.all([freshDatabase(), startDevServer({ log: (m) => process.stderr.write(`temporal: ${m}\n`) })]);
   await migrate(db.url);
-  const dir = path.join(os.tmpdir(), `taskhub-test-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
+  const dir = tmpDir();
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
