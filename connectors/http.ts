@@ -26,7 +26,11 @@ export interface HttpClientOptions {
   errorMessage?: (status: number, body: unknown) => string;
   /** Refines the taxonomy from the body (a 403 that means "disconnected", say). */
   classify?: (status: number, body: unknown, fallback: FsmError) => FsmError;
+  /** How the token is sent; a Bearer Authorization header unless the FSM wants another (Commusoft: X-Auth-Token). */
+  authHeaders?: (token: string) => Record<string, string>;
 }
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 function withQuery(url: string, query: HttpRequest['query']): string {
   if (!query) return url;
@@ -55,7 +59,7 @@ export function createHttpClient(options: HttpClientOptions) {
         method: req.method ?? 'GET',
         headers: {
           accept: 'application/json',
-          authorization: `Bearer ${token}`,
+          ...(options.authHeaders ?? bearer)(token),
           ...(req.body === undefined ? {} : { 'content-type': 'application/json' }),
           ...req.headers,
         },

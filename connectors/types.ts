@@ -69,6 +69,8 @@ export type WebhookEvent =
 
 export interface WebhookRequest {
   headers: Record<string, string | string[] | undefined>;
+  /** The callback URL's query (ServiceM8 can only carry its secret there). */
+  query?: Record<string, string | string[] | undefined>;
   rawBody: Buffer;
 }
 
