@@ -20,8 +20,20 @@ import { authPlugin } from './plugins/auth';
 import { healthRoutes } from './routes/health';
 import { taskRoutes } from './routes/tasks';
 import { attachmentRoutes } from './routes/attachments';
+import { customerLinkRoutes } from './routes/customer-links';
+import { customerRoutes } from './routes/customers';
+import { milestoneRoutes } from './routes/milestones';
+import { projectRoutes } from './routes/projects';
+import { taskCommentRoutes } from './routes/task-comments';
+import { taskFromTemplateRoutes } from './routes/task-from-template';
+import { taskTemplateRoutes } from './routes/task-templates';
+import { tenantRoutes } from './routes/tenant';
 import { ErrorBody } from './schemas/common';
-import { AttachmentSchema, TaskDetail, TaskRow } from './schemas/tasks';
+import { CustomerSchema } from './schemas/customers';
+import { MilestoneSchema, ProjectSchema } from './schemas/projects';
+import { CommentSchema } from './schemas/task-comments';
+import { TemplateFileSchema, TemplateSchema } from './schemas/task-templates';
+import { AttachmentSchema, CompactTaskRow, TaskDetail, TaskRow } from './schemas/tasks';
 
 export interface AppDeps {
   config: Config;
@@ -80,6 +92,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addSchema(TaskRow);
   app.addSchema(AttachmentSchema);
   app.addSchema(TaskDetail);
+  for (const schema of [CompactTaskRow, CustomerSchema, ProjectSchema, MilestoneSchema, CommentSchema, TemplateFileSchema, TemplateSchema]) {
+    app.addSchema(schema);
+  }
 
   await app.register(healthRoutes, deps);
   await app.register(
@@ -87,6 +102,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(authPlugin, { sql: deps.sql });
       await v1.register(taskRoutes, deps);
       await v1.register(attachmentRoutes, deps);
+      // Seed 001's workspace.
+      await v1.register(tenantRoutes, deps);
+      await v1.register(customerRoutes, deps);
+      await v1.register(customerLinkRoutes, deps);
+      await v1.register(projectRoutes, deps);
+      await v1.register(milestoneRoutes, deps);
+      await v1.register(taskCommentRoutes, deps);
+      await v1.register(taskTemplateRoutes, deps);
+      await v1.register(taskFromTemplateRoutes, deps);
     },
     { prefix: '/v1' },
   );

@@ -30,7 +30,25 @@ const FK_FIELDS: Record<string, string> = {
   tasks_tenant_id_project_id_fkey: 'projectId',
   tasks_tenant_id_milestone_id_fkey: 'milestoneId',
   task_assignees_tenant_id_user_id_fkey: 'assigneeIds',
+  // Workspace (migrations/1700000000002_workspace.sql): api/task-input.ts checks the
+  // milestone rule first with a clearer message; these keys are the backstop.
+  tasks_milestone_in_project: 'milestoneId',
+  customer_links_a_fkey: 'customerId',
+  customer_links_b_fkey: 'customerId',
+  projects_customer_fkey: 'customerId',
+  task_templates_customer_fkey: 'customerId',
+  task_templates_project_fkey: 'projectId',
+  task_templates_milestone_fkey: 'milestoneId',
+  task_templates_milestone_in_project: 'milestoneId',
+  task_template_assignees_user_fkey: 'assigneeIds',
 };
+
+/** Unique keys whose violation means the client asked for a duplicate: 409 with this message. */
+const UNIQUE_CONFLICTS: Record<string, string> = {
+  task_templates_tenant_name: 'a task template with this name already exists',
+};
+
+const MAX_DETAILS = 20;
 
 const CODE_BY_STATUS: Record<number, string> = {
   400: 'bad_request',
@@ -45,6 +63,10 @@ const CODE_BY_STATUS: Record<number, string> = {
   422: 'unprocessable_entity',
   429: 'rate_limited',
 };
+
+function constraintOf(err: unknown): string {
+  return (err as { constraint_name?: string }).constraint_name ?? '';
+}
 
 /** One error shape for every route: { error, message, details?, requestId }. */
 export function registerErrorHandling(app: FastifyInstance): void {
@@ -66,7 +88,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
         const path = `${where}${v.instancePath.replace(/\//g, '.')}${missing ? `.${missing}` : ''}${extra ? `.${extra}` : ''}`;
         return { path, message: extra ? 'is not a known property' : (v.message ?? 'is invalid') };
       });
-      message = `invalid ${where}: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`;
+      // A 1,000-item batch can fail everywhere: report the first few, and how many more.
+      const more = details.length - MAX_DETAILS;
+      details = details.slice(0, MAX_DETAILS);
+      message = `invalid ${where}: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
     } else if (err instanceof InvalidCursorError) {
       status = 400;
       code = 'invalid_cursor';
@@ -77,10 +102,20 @@ export function registerErrorHandling(app: FastifyInstance): void {
       code = 'unknown_reference';
       message = field ? `${field} names something that does not exist in this tenant` : 'a referenced record does not exist';
       if (field) details = [{ path: `body.${field}`, message: 'does not exist' }];
+    } else if (pgCode(err) === PG.uniqueViolation && UNIQUE_CONFLICTS[constraintOf(err)]) {
+      status = 409;
+      code = 'already_exists';
+      message = UNIQUE_CONFLICTS[constraintOf(err)]!;
     } else if (pgCode(err) === PG.invalidTextRepresentation) {
       status = 400;
       code = 'bad_request';
       message = 'a value has the wrong format';
+    } else if (pgCode(err)?.startsWith('22')) {
+      // Other data exceptions: a value the schema let through that PostgreSQL cannot take
+      // (a NUL character in text, a date-time in year 0). The client's input, not a fault here.
+      status = 400;
+      code = 'bad_request';
+      message = pgCode(err) === '22021' ? 'text must not contain NUL (\\u0000) characters' : `a value is not valid: ${err.message}`;
     } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       // Fastify's and its plugins' own client errors (bad JSON, wrong content type, file too large…).
       status = err.statusCode;

@@ -2,33 +2,32 @@
  * Task attachments: several files per upload, any type, each at most
  * ATTACHMENT_MAX_BYTES (10 MB). An upload is all or nothing: if any file is
  * too large or the stream breaks, the files already stored are removed and no
- * row is written.
+ * row is written (api/uploads.ts).
  */
-import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { type StoredBlob, taskBlobPrefix } from '../../blob/blob-store';
+import { taskBlobPrefix } from '../../blob/blob-store';
 import { type NewAttachment, getAttachment, insertAttachments } from '../../db/repositories/attachments';
 import { recordTaskEvents } from '../../db/repositories/task-events';
 import { getTask } from '../../db/repositories/tasks';
 import { actorOf } from '../../domain/principal';
 import type { AppDeps } from '../app';
-import { HttpError, badRequest, notFound } from '../errors';
+import { notFound } from '../errors';
 import { requireAdminOrApiKey } from '../plugins/auth';
 import { Uuid, errors } from '../schemas/common';
 import { AttachmentSchema } from '../schemas/tasks';
+import { megabytes, receiveFiles, sendStoredFile } from '../uploads';
 import { attachmentUrl } from './tasks';
 
 export const attachmentRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   const { sql, blobs } = deps;
-  const maxMb = Math.round((deps.config.attachmentMaxBytes / 1024 / 1024) * 10) / 10;
 
   app.post(
     '/tasks/:id/attachments',
     {
       schema: {
         tags: ['attachments'],
-        summary: `Upload attachments (multipart/form-data, field name any, ${maxMb} MB per file)`,
+        summary: `Upload attachments (multipart/form-data, field name any, ${megabytes(deps.config.attachmentMaxBytes)} MB per file)`,
         consumes: ['multipart/form-data'],
         params: Type.Object({ id: Uuid }),
         response: { 201: Type.Object({ attachments: Type.Array(Type.Ref(AttachmentSchema)) }), ...errors(400, 401, 403, 404, 413, 415) },
@@ -39,19 +38,9 @@ export const attachmentRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, 
       requireAdminOrApiKey(p);
       const taskId = request.params.id;
       if (!(await getTask(sql, p, taskId))) throw notFound();
-      if (!request.isMultipart()) throw new HttpError(415, 'unsupported_media_type', 'send the files as multipart/form-data');
-
-      const stored: (StoredBlob & { id: string; filename: string; contentType: string })[] = [];
-      try {
-        for await (const part of request.files()) {
-          const id = randomUUID();
-          const key = `${taskBlobPrefix(p.tenantId, taskId)}attachments/${id}`;
-          const blob = await blobs.put(key, part.file);
-          stored.push({ ...blob, id, filename: part.filename || 'file', contentType: part.mimetype || 'application/octet-stream' });
-          if (part.file.truncated) throw tooLarge(part.filename, maxMb);
-        }
-        if (stored.length === 0) throw badRequest('no file in the upload');
-        const rows: NewAttachment[] = stored.map((b) => ({
+      const keyOf = (id: string) => `${taskBlobPrefix(p.tenantId, taskId)}attachments/${id}`;
+      const saved = await receiveFiles(request, blobs, deps.config.attachmentMaxBytes, keyOf, (files) => {
+        const rows: NewAttachment[] = files.map((b) => ({
           id: b.id,
           filename: b.filename,
           contentType: b.contentType,
@@ -60,7 +49,7 @@ export const attachmentRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, 
           blobKey: b.key,
           createdBy: p.userId,
         }));
-        const saved = await sql.begin(async (tx) => {
+        return sql.begin(async (tx) => {
           const inserted = await insertAttachments(tx, p.tenantId, taskId, rows);
           await recordTaskEvents(tx, [
             { tenantId: p.tenantId, taskId, type: 'task.attachments_added', actor: actorOf(p), data: { ids: rows.map((r) => r.id) } },
@@ -68,12 +57,8 @@ export const attachmentRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, 
           await tx`UPDATE tasks SET updated_at = now() WHERE tenant_id = ${p.tenantId} AND id = ${taskId}`;
           return inserted;
         });
-        return reply.status(201).send({ attachments: saved.map((a) => ({ ...a, url: attachmentUrl(taskId, a.id) })) });
-      } catch (err) {
-        await Promise.all(stored.map((b) => blobs.delete(b.key)));
-        if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(undefined, maxMb);
-        throw err;
-      }
+      });
+      return reply.status(201).send({ attachments: saved.map((a) => ({ ...a, url: attachmentUrl(taskId, a.id) })) });
     },
   );
 
@@ -91,22 +76,7 @@ export const attachmentRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, 
       const p = request.principal;
       const { id, attachmentId } = request.params;
       if (!(await getTask(sql, p, id))) throw notFound();
-      const attachment = await getAttachment(sql, p.tenantId, id, attachmentId);
-      const body = attachment && (await blobs.get(attachment.blobKey));
-      if (!attachment || !body) throw notFound('attachment');
-      return reply
-        .header('content-type', attachment.contentType)
-        .header('content-length', attachment.sizeBytes)
-        .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(attachment.filename)}`)
-        .send(body);
+      return sendStoredFile(reply, blobs, await getAttachment(sql, p.tenantId, id, attachmentId), 'attachment');
     },
   );
 };
-
-function tooLarge(filename: string | undefined, maxMb: number): HttpError {
-  return new HttpError(
-    413,
-    'file_too_large',
-    `${filename ? `"${filename}" is` : 'a file is'} larger than ${maxMb} MB; nothing was stored`,
-  );
-}

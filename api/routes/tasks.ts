@@ -5,9 +5,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { BulkItemResult } from '../../activities/maintenance-activities';
-import { unknownUserIds } from '../../db/repositories/accounts';
 import { listAttachments } from '../../db/repositories/attachments';
 import { lockIdempotencyKey, storeIdempotentResponse } from '../../db/repositories/idempotency';
 import { listTaskSessions } from '../../db/repositories/sessions';
@@ -16,6 +15,7 @@ import {
   type CreatedTask,
   type NewTask,
   type TaskEditable,
+  type TaskRow,
   getTask,
   insertTasks,
   listAssignedTasksSince,
@@ -26,26 +26,27 @@ import type { Db, Sql } from '../../db/sql';
 import { bulkWorkflowId, taskWorkflowId } from '../../domain/ids';
 import { dueDateChangedSignal } from '../../domain/messages';
 import { type Principal, actorOf } from '../../domain/principal';
-import type { TaskSource } from '../../domain/task';
 import { type TaskCommand, executeTaskCommand } from '../../temporal/task-commands';
 import { ensureTaskWorkflows } from '../../temporal/task-workflows';
 import type { AppDeps } from '../app';
-import { type ErrorDetail, HttpError, conflict, forbidden, notFound } from '../errors';
+import { HttpError, badRequest, conflict, forbidden, notFound } from '../errors';
 import { requireAdmin, requireAdminOrApiKey, requireUser } from '../plugins/auth';
 import { IdParams, errors } from '../schemas/common';
+import { prepareNewTasks, preparePatch } from '../task-input';
 import {
   BatchBody,
   BatchResult,
   BulkBody,
   BulkResult,
   CreateTaskBody,
+  LIST_LIMIT,
   ListTasksQuery,
   MyTasksList,
   MyTasksQuery,
   PatchTaskBody,
   StatusBody,
   TaskDetail,
-  TaskList,
+  TaskListResponse,
 } from '../schemas/tasks';
 
 const IdempotencyHeaders = Type.Object({
@@ -76,31 +77,53 @@ export async function loadTaskDetail(sql: Sql, p: Principal, id: string) {
   };
 }
 
-/** Assignees must be users of the tenant; says which are not. */
-async function checkAssignees(db: Db, tenantId: string, bodies: { assigneeIds?: string[] }[], prefix: (i: number) => string) {
-  const all = bodies.flatMap((b) => b.assigneeIds ?? []);
-  const unknown = new Set(await unknownUserIds(db, tenantId, all));
-  if (unknown.size === 0) return;
-  const details: ErrorDetail[] = [];
-  bodies.forEach((b, i) =>
-    (b.assigneeIds ?? []).forEach((id, j) => {
-      if (unknown.has(id)) details.push({ path: `${prefix(i)}.assigneeIds.${j}`, message: `no user ${id} in this tenant` });
-    }),
-  );
-  throw new HttpError(400, 'unknown_reference', 'some assignees are not users of this tenant', details);
+export function toNewTask(body: CreateBody, p: Principal): NewTask {
+  return { ...body, source: p.kind === 'api_key' ? 'api' : 'manual', createdBy: p.userId };
 }
 
-function toNewTask(body: CreateBody, p: Principal, source: TaskSource): NewTask {
-  return { ...body, source, createdBy: p.userId };
+type Log = { warn: (o: object, m: string) => void };
+
+/** The rows are committed; if Temporal is unreachable now, the reconciler starts their workflows later. */
+async function startWorkflowsOrLeaveToReconciler(deps: AppDeps, tasks: CreatedTask[], log: Log) {
+  try {
+    await ensureTaskWorkflows(deps.sql, deps.temporal, tasks);
+  } catch (err) {
+    log.warn({ err, count: tasks.length }, 'task workflows not started; the reconciler will start them');
+  }
 }
 
-function sourceOf(p: Principal): TaskSource {
-  return p.kind === 'api_key' ? 'api' : 'manual';
+/**
+ * Creates one task as POST /v1/tasks does: the row, its assignees and its
+ * task.created event in one transaction (`alsoWrite` adds to it), then its
+ * lifecycle workflow, which starts from the row's status.
+ */
+export async function createTask(
+  deps: AppDeps,
+  p: Principal,
+  task: NewTask | ((tx: Db) => Promise<NewTask>),
+  opts: { eventData: Record<string, unknown>; log: Log; alsoWrite?: (tx: Db, created: CreatedTask) => Promise<void> },
+): Promise<CreatedTask> {
+  const created = await deps.sql.begin(async (tx) => {
+    const [ready] = await prepareNewTasks(tx, p.tenantId, [typeof task === 'function' ? await task(tx) : task], () => 'body');
+    const [row] = await insertTasks(tx, p.tenantId, [ready!]);
+    await recordTaskEvents(tx, [{ tenantId: p.tenantId, taskId: row!.id, type: 'task.created', actor: actorOf(p), data: opts.eventData }]);
+    await opts.alsoWrite?.(tx, row!);
+    return row!;
+  });
+  await startWorkflowsOrLeaveToReconciler(deps, [created], opts.log);
+  return created;
+}
+
+/** A list row as the mobile list shows it (view=compact). */
+function compactRow(r: TaskRow) {
+  const { id, title, status, priority, dueAt, dueDate, overdue } = r;
+  return { id, title, status, priority, dueAt, dueDate, overdue, assignees: r.assignees.map((a) => ({ id: a.id, name: a.name })) };
 }
 
 /** Who may run which lifecycle command on a task. */
 function authorizeCommand(p: Principal, command: TaskCommand, assigneeIds: string[]): void {
-  if (p.role === 'admin') return;
+  // A tenant API key is the tenant's own integration: it may drive lifecycles (delete stays admin-only).
+  if (p.role === 'admin' || (p.kind === 'api_key' && command.kind !== 'delete')) return;
   const mayWork = p.userId !== null && assigneeIds.includes(p.userId);
   if ((command.kind === 'complete' || command.kind === 'reopen' || command.kind === 'move') && mayWork) return;
   throw forbidden(
@@ -120,15 +143,25 @@ export const taskRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) 
       schema: {
         tags,
         summary: 'List tasks: a status tab, filters, sort, keyset pages, and counts per tab',
+        description:
+          'Filters combine. customerId with related=true adds the tasks of customers linked to it; hideCompleted=true leaves ' +
+          'completed tasks out. A calendar month: dueAfter, dueBefore, sort=due and a limit up to 1000.',
         querystring: ListTasksQuery,
-        response: { 200: TaskList, ...errors(400, 401) },
+        response: { 200: TaskListResponse, ...errors(400, 401, 403) },
       },
     },
     async (request) => {
       const p = request.principal;
       const q = request.query;
       if (q.assignee === 'me') requireUser(p);
-      return listTasks(sql, p, { ...q, tab: q.tab ?? 'all', sort: q.sort ?? 'created', limit: q.limit ?? 50 });
+      const limit = q.limit ?? 50;
+      if (limit > LIST_LIMIT && !(q.dueAfter && q.dueBefore)) {
+        throw badRequest(`limit above ${LIST_LIMIT} needs both dueAfter and dueBefore`, [
+          { path: 'querystring.limit', message: `at most ${LIST_LIMIT} without a due-date range` },
+        ]);
+      }
+      const list = await listTasks(sql, p, { ...q, tab: q.tab ?? 'all', sort: q.sort ?? 'created', limit });
+      return q.view === 'compact' ? { ...list, items: list.items.map(compactRow) } : list;
     },
   );
 
@@ -145,25 +178,10 @@ export const taskRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) 
     async (request, reply) => {
       const p = request.principal;
       requireAdminOrApiKey(p);
-      const task = await sql.begin(async (tx) => {
-        await checkAssignees(tx, p.tenantId, [request.body], () => 'body');
-        const [created] = await insertTasks(tx, p.tenantId, [toNewTask(request.body, p, sourceOf(p))]);
-        await recordTaskEvents(tx, [{ tenantId: p.tenantId, taskId: created!.id, type: 'task.created', actor: actorOf(p), data: request.body }]);
-        return created!;
-      });
-      await startWorkflowsOrLeaveToReconciler([task], request.log);
+      const task = await createTask(deps, p, toNewTask(request.body, p), { eventData: request.body, log: request.log });
       return reply.status(201).send(await loadTaskDetail(sql, p, task.id));
     },
   );
-
-  /** The rows are committed; if Temporal is unreachable now, the reconciler starts their workflows later. */
-  async function startWorkflowsOrLeaveToReconciler(tasks: CreatedTask[], log: { warn: (o: object, m: string) => void }) {
-    try {
-      await ensureTaskWorkflows(sql, deps.temporal, tasks);
-    } catch (err) {
-      log.warn({ err, count: tasks.length }, 'task workflows not started; the reconciler will start them');
-    }
-  }
 
   app.get(
     '/tasks/:id',
@@ -193,13 +211,13 @@ export const taskRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) 
       const p = request.principal;
       requireAdmin(p);
       const { id } = request.params;
-      const patch: TaskEditable = request.body;
       const before = await getTask(sql, p, id);
       if (!before) throw notFound();
-      await sql.begin(async (tx) => {
-        await checkAssignees(tx, p.tenantId, [patch], () => 'body');
-        if (!(await updateTask(tx, p.tenantId, id, patch))) throw notFound();
-        await recordTaskEvents(tx, [{ tenantId: p.tenantId, taskId: id, type: 'task.updated', actor: actorOf(p), data: { ...patch } }]);
+      const patch: TaskEditable = await sql.begin(async (tx) => {
+        const resolved = await preparePatch(tx, p.tenantId, request.body as TaskEditable, before);
+        if (!(await updateTask(tx, p.tenantId, id, resolved))) throw notFound();
+        await recordTaskEvents(tx, [{ tenantId: p.tenantId, taskId: id, type: 'task.updated', actor: actorOf(p), data: { ...resolved } }]);
+        return resolved;
       });
       const newDue = patch.dueAt === undefined ? undefined : patch.dueAt === null ? null : new Date(patch.dueAt).toISOString();
       if (newDue !== undefined && newDue !== (before.dueAt?.toISOString() ?? null)) {
@@ -303,13 +321,21 @@ export const taskRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) 
       const key = request.headers['idempotency-key'];
       const requestHash = hashOf(request.body);
       const requestId = key ? createHash('sha256').update(key).digest('hex').slice(0, 32) : randomUUID();
-      const handle = await deps.temporal.client.workflow.start('bulkTaskActionWorkflow', {
-        workflowId: bulkWorkflowId(p.tenantId, requestId),
-        taskQueue: deps.temporal.taskQueue,
-        args: [{ tenantId: p.tenantId, requestId, action, ids, actor: actorOf(p) }],
-        memo: { requestHash },
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      });
+      const workflowId = bulkWorkflowId(p.tenantId, requestId);
+      // A retry joins the run its key started, running or finished; it never starts another.
+      const handle = await deps.temporal.client.workflow
+        .start('bulkTaskActionWorkflow', {
+          workflowId,
+          taskQueue: deps.temporal.taskQueue,
+          args: [{ tenantId: p.tenantId, requestId, action, ids, actor: actorOf(p) }],
+          memo: { requestHash },
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        })
+        .catch((err: unknown) => {
+          if (err instanceof WorkflowExecutionAlreadyStartedError) return deps.temporal.client.workflow.getHandle(workflowId);
+          throw err;
+        });
       if (key) {
         const { memo } = await handle.describe();
         if (memo?.requestHash !== requestHash) throw keyReused();
@@ -344,12 +370,8 @@ export const taskRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) 
           if (stored) return { replayed: true as const, response: stored.response as (typeof BatchResult)['static'] };
         }
         const bodies = request.body.tasks;
-        await checkAssignees(tx, p.tenantId, bodies, (i) => `body.tasks.${i}`);
-        const created = await insertTasks(
-          tx,
-          p.tenantId,
-          bodies.map((b) => toNewTask(b, p, sourceOf(p))),
-        );
+        const newTasks = bodies.map((b) => toNewTask(b, p));
+        const created = await insertTasks(tx, p.tenantId, await prepareNewTasks(tx, p.tenantId, newTasks, (i) => `body.tasks.${i}`));
         await recordTaskEvents(
           tx,
           created.map((t, i) => ({ tenantId: p.tenantId, taskId: t.id, type: 'task.created', actor: actorOf(p), data: bodies[i] })),
@@ -364,7 +386,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) 
       if (outcome.replayed) {
         return reply.status(200).header('idempotent-replayed', 'true').send(outcome.response);
       }
-      await startWorkflowsOrLeaveToReconciler(outcome.created, request.log);
+      await startWorkflowsOrLeaveToReconciler(deps, outcome.created, request.log);
       return reply.status(201).send(outcome.response);
     },
   );

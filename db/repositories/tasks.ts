@@ -7,6 +7,7 @@ import type { Fragment } from 'postgres';
 import type { Principal } from '../../domain/principal';
 import {
   type CompletionSource,
+  type LiveStatus,
   type Priority,
   type Provider,
   type SessionBadge,
@@ -15,13 +16,19 @@ import {
   sessionBadge,
 } from '../../domain/task';
 import type { Db } from '../sql';
+import { customerAndLinkedIds } from './customer-links';
+import { InvalidCursorError } from './pages';
 
 export interface NewTask {
   id?: string;
   title: string;
   description?: string;
+  /** Where the lifecycle starts: open unless a template says otherwise. */
+  status?: LiveStatus;
   priority?: Priority;
   dueAt?: string | null;
+  /** A date-only due date; dueAt is then the end of that day in the tenant's zone. */
+  dueDate?: string | null;
   source: TaskSource;
   integrationId?: string | null;
   sourceProvider?: Provider | null;
@@ -40,6 +47,7 @@ export interface TaskEditable {
   description?: string;
   priority?: Priority;
   dueAt?: string | null;
+  dueDate?: string | null;
   private?: boolean;
   tags?: string[];
   customerId?: string | null;
@@ -69,6 +77,8 @@ export interface TaskRow {
   status: TaskStatus;
   priority: Priority;
   dueAt: Date | null;
+  /** Set when the due date has no time: dueAt is then the start of the next day in the tenant's zone. */
+  dueDate: string | null;
   overdue: boolean;
   assignees: Assignee[];
   sessionBadge: SessionBadge;
@@ -98,13 +108,21 @@ export interface ListQuery {
   dueAfter?: string;
   dueBefore?: string;
   overdue?: boolean;
+  customerId?: string;
+  /** With customerId: also the tasks of the customers linked to it (one hop). */
+  related?: boolean;
+  projectId?: string;
+  milestoneId?: string;
+  /** Leaves out completed tasks (the "Show completed" checkbox unticked). */
+  hideCompleted?: boolean;
   sort: Sort;
   order?: 'asc' | 'desc';
   cursor?: string;
   limit: number;
 }
 
-export class InvalidCursorError extends Error {}
+// The workspace lists share the error (db/repositories/pages.ts); the API maps it to 400.
+export { InvalidCursorError };
 
 /** Sort keys: static SQL (never user input) and the casts of their cursor values. */
 const SORT_KEYS: Record<Sort, { cols: string; casts: string[]; defaultOrder: 'asc' | 'desc' }> = {
@@ -134,8 +152,16 @@ function filters(db: Db, p: Principal, q: ListQuery): Fragment[] {
   if (q.priority) parts.push(db`t.priority = ${q.priority}`);
   if (q.source) parts.push(db`t.source = ${q.source}`);
   if (q.tag) parts.push(db`t.tags @> ${[q.tag]}::text[]`);
-  if (q.dueAfter) parts.push(db`t.due_at >= ${q.dueAfter}`);
-  if (q.dueBefore) parts.push(db`t.due_at < ${q.dueBefore}`);
+  // On due_sort too, so the (tenant_id, due_sort, id) index reads only the range
+  // (due_sort is due_at, or infinity without one: the same rows either way).
+  if (q.dueAfter) parts.push(db`t.due_at >= ${q.dueAfter} AND t.due_sort >= ${q.dueAfter}`);
+  if (q.dueBefore) parts.push(db`t.due_sort < ${q.dueBefore}`);
+  if (q.customerId) {
+    parts.push(q.related ? db`t.customer_id IN ${customerAndLinkedIds(db, p.tenantId, q.customerId)}` : db`t.customer_id = ${q.customerId}`);
+  }
+  if (q.projectId) parts.push(db`t.project_id = ${q.projectId}`);
+  if (q.milestoneId) parts.push(db`t.milestone_id = ${q.milestoneId}`);
+  if (q.hideCompleted) parts.push(db`t.status <> 'completed'`);
   if (q.overdue !== undefined) {
     const overdue = db`(t.due_at < now() AND t.status IN ${db.unsafe(LIVE_SQL)})`;
     parts.push(q.overdue ? overdue : db`NOT coalesce(${overdue}, false)`);
@@ -153,10 +179,32 @@ function tabFilter(db: Db, tab: Tab): Fragment {
   return tab === 'all' ? db`t.status <> 'archived'` : db`t.status = ${tab}`;
 }
 
+/** What PostgreSQL prints for each cast: a cursor value that looks otherwise is not one of ours. */
+const CURSOR_VALUE: Record<string, (v: string) => boolean> = {
+  uuid: (v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v),
+  smallint: (v) => /^-?\d{1,4}$/.test(v),
+  timestamptz: (v) => v === 'infinity' || isTimestampText(v),
+};
+
+/** `2026-01-31 09:00:00.123456+00`, on a real calendar day from year 1 on. */
+function isTimestampText(v: string): boolean {
+  const m = /^(\d{4})-(\d\d)-(\d\d) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?[+-]\d\d(:[0-5]\d){0,2}$/.exec(v);
+  if (!m) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  return year >= 1 && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
 function decodeCursor(cursor: string, sort: Sort): string[] {
   try {
     const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(values) && values.length === SORT_KEYS[sort].casts.length && values.every((v) => typeof v === 'string')) {
+    const { casts } = SORT_KEYS[sort];
+    if (
+      Array.isArray(values) &&
+      values.length === casts.length &&
+      values.every((v, i) => typeof v === 'string' && CURSOR_VALUE[casts[i]!]!(v))
+    ) {
       return values as string[];
     }
   } catch {
@@ -168,7 +216,9 @@ function decodeCursor(cursor: string, sort: Sort): string[] {
 function keysetAfter(db: Db, sort: Sort, order: 'asc' | 'desc', cursor: string): Fragment {
   const { cols, casts } = SORT_KEYS[sort];
   const values = decodeCursor(cursor, sort);
-  const params = values.map((v, i) => db`${v}::${db.unsafe(casts[i]!)}`).reduce((acc, f) => db`${acc}, ${f}`);
+  // Sent as text and cast by the server: a timestamptz parameter would go through a JS Date
+  // and lose its microseconds, so rows sharing the millisecond would be skipped or repeated.
+  const params = values.map((v, i) => db`${v}::text::${db.unsafe(casts[i]!)}`).reduce((acc, f) => db`${acc}, ${f}`);
   return db`(${db.unsafe(cols)}) ${db.unsafe(order === 'asc' ? '>' : '<')} (${params})`;
 }
 
@@ -180,7 +230,7 @@ function rowColumns(db: Db, sort: Sort): Fragment {
     .map((c) => `${c}::text`)
     .join(', ');
   return db`
-    t.id, t.title, t.status, t.priority, t.due_at, t.source, t.source_provider, t.integration_id,
+    t.id, t.title, t.status, t.priority, t.due_at, to_char(t.due_date, 'YYYY-MM-DD') AS due_date, t.source, t.source_provider, t.integration_id,
     t.external_job_id, t.completion_source, t.completed_at, t.private, t.tags, t.created_at, t.updated_at,
     coalesce(t.due_at < now() AND t.status IN ${db.unsafe(LIVE_SQL)}, false) AS overdue,
     (SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name, 'email', u.email) ORDER BY u.name), '[]')
@@ -205,6 +255,7 @@ function toTaskRow(r: RawRow): TaskRow {
     status: r.status,
     priority: r.priority,
     dueAt: r.dueAt,
+    dueDate: r.dueDate,
     overdue: r.overdue,
     assignees: r.assignees,
     sessionBadge: sessionBadge(r.status, r.completionSource, r.hasRunningSession),
@@ -321,8 +372,10 @@ export async function insertTasks(db: Db, tenantId: string, tasks: NewTask[]): P
     tenantId,
     title: t.title,
     description: t.description ?? '',
+    status: t.status ?? 'open',
     priority: t.priority ?? 'medium',
     dueAt: t.dueAt ?? null,
+    dueDate: t.dueDate ?? null,
     source: t.source,
     integrationId: t.integrationId ?? null,
     sourceProvider: t.sourceProvider ?? null,
@@ -340,10 +393,14 @@ export async function insertTasks(db: Db, tenantId: string, tasks: NewTask[]): P
   const created = await db<CreatedTask[]>`
     INSERT INTO tasks ${db(rows as Record<string, unknown>[])}
     RETURNING id, tenant_id, status, completion_source, due_at, created_at`;
-  const assignees = created.flatMap((row, i) =>
-    [...new Set(tasks[i]!.assigneeIds ?? [])].map((userId) => ({ tenantId, taskId: row.id, userId })),
-  );
-  if (assignees.length > 0) await db`INSERT INTO task_assignees ${db(assignees)}`;
+  const assignees = created.flatMap((row, i) => [...new Set(tasks[i]!.assigneeIds ?? [])].map((userId) => ({ taskId: row.id, userId })));
+  // As two arrays: a batch (1000 tasks × 50 assignees) would pass PostgreSQL's 65535-parameter limit row by row.
+  if (assignees.length > 0) {
+    await db`
+      INSERT INTO task_assignees (tenant_id, task_id, user_id)
+      SELECT ${tenantId}, a.task_id, a.user_id
+      FROM unnest(${assignees.map((a) => a.taskId)}::uuid[], ${assignees.map((a) => a.userId)}::uuid[]) AS a (task_id, user_id)`;
+  }
   return [...created];
 }
 

@@ -101,18 +101,19 @@ test('concurrent updates apply one at a time: complete and cancel together, exac
 });
 
 test('the overdue timer marks the task overdue at its due date', async () => {
-  const { id, handle } = await newTask(new Date(Date.now() + 1500));
+  // Margins are generous: the machine may be loaded, and the check before the due date must hold.
+  const { id, handle } = await newTask(new Date(Date.now() + 4000));
   expect(await handle.query(taskStateQuery)).toMatchObject({ overdue: false });
   await eventually(async () => (await handle.query(taskStateQuery)).overdue);
   expect((await events(id)).map((e) => e.type)).toEqual(['task.overdue']);
 });
 
 test('moving the due date re-arms the timer; a closed task never becomes overdue', async () => {
-  const { id, handle } = await newTask(new Date(Date.now() + 1500));
+  const { id, handle } = await newTask(new Date(Date.now() + 4000));
   const later = new Date(Date.now() + 60 * 60 * 1000).toISOString();
   await h.sql`UPDATE tasks SET due_at = ${later} WHERE id = ${id}`;
   await handle.signal(dueDateChangedSignal, { dueAt: later });
-  await new Promise((r) => setTimeout(r, 2500));
+  await new Promise((r) => setTimeout(r, 5000));
   expect(await handle.query(taskStateQuery)).toMatchObject({ overdue: false, dueAt: later });
 
   const soon = new Date(Date.now() + 1000).toISOString();
@@ -120,15 +121,19 @@ test('moving the due date re-arms the timer; a closed task never becomes overdue
   await handle.signal(dueDateChangedSignal, { dueAt: soon });
   await eventually(async () => (await handle.query(taskStateQuery)).overdue);
 
-  const closed = await newTask(new Date(Date.now() + 1000));
+  // Closed first, then given a due date that passes: no timer may fire for it.
+  const closed = await newTask();
   await closed.handle.executeUpdate(completeTaskUpdate, { args: [{ actor }] });
+  const passing = new Date(Date.now() + 500).toISOString();
+  await h.sql`UPDATE tasks SET due_at = ${passing} WHERE id = ${closed.id}`;
+  await closed.handle.signal(dueDateChangedSignal, { dueAt: passing });
   await new Promise((r) => setTimeout(r, 2000));
   expect(await closed.handle.query(taskStateQuery)).toMatchObject({ overdue: false });
   expect((await events(closed.id)).map((e) => e.type)).toEqual(['task.completed']);
 });
 
 test('a lost due-date signal is repaired when the timer fires: the row wins', async () => {
-  const { id, handle } = await newTask(new Date(Date.now() + 1000));
+  const { id, handle } = await newTask(new Date(Date.now() + 3000));
   const later = new Date(Date.now() + 60 * 60 * 1000).toISOString();
   await h.sql`UPDATE tasks SET due_at = ${later} WHERE id = ${id}`; // edited, but no signal sent
   await eventually(async () => (await handle.query(taskStateQuery)).dueAt === later);
