@@ -1,0 +1,75 @@
+/**
+ * Access tokens for connector calls. Refreshes before expiry and after a
+ * 401, one refresh at a time per integration (the row is locked, then the
+ * credentials re-read: whoever waited finds the fresh token and does not
+ * refresh again), and saves a rotated refresh token in the same transaction
+ * (Jobber invalidates the old one at once). invalid_grant → needs_reconnect.
+ */
+import { FsmError } from '../connectors/errors';
+import { type OAuthSettings, type TokenSet, refreshTokens } from '../connectors/oauth';
+import type { TokenSource } from '../connectors/types';
+import type { CredentialCipher } from '../db/crypto';
+import { type Credentials, lockCredentials, markNeedsReconnect, saveCredentials } from '../db/repositories/integrations';
+import type { Sql } from '../db/sql';
+
+/** Refresh this long before the access token expires. */
+const EARLY_MS = 60_000;
+
+export interface TokenManagerDeps {
+  sql: Sql;
+  cipher: CredentialCipher;
+}
+
+export interface IntegrationRef {
+  tenantId: string;
+  integrationId: string;
+  /** How to refresh; null for schemes without refresh tokens. */
+  oauth: OAuthSettings | null;
+  /** For schemes without refresh tokens (Commusoft): a new token from what the stored credentials hold. */
+  relogin?: ((credentials: Credentials) => Promise<TokenSet>) | null;
+}
+
+export function createTokenSource(deps: TokenManagerDeps, ref: IntegrationRef): TokenSource {
+  const { sql, cipher } = deps;
+  const { tenantId, integrationId } = ref;
+
+  async function renew(current: Credentials): Promise<TokenSet> {
+    if (ref.relogin) return ref.relogin(current);
+    if (!ref.oauth || !current.refreshToken) throw new FsmError('auth_expired', 'the access token expired and cannot be refreshed');
+    return refreshTokens(ref.oauth, current.refreshToken);
+  }
+
+  async function withLock(force: boolean, seen: string | null): Promise<string> {
+    try {
+      return await sql.begin(async (tx) => {
+        const row = await lockCredentials(tx, cipher, tenantId, integrationId);
+        if (!row?.credentials) throw new FsmError('auth_revoked', 'the integration has no credentials: connect it first');
+        if (row.status === 'needs_reconnect') throw new FsmError('auth_revoked', 'the integration needs a reconnect');
+        const current = row.credentials;
+        const fresh = row.expiresAt === null || row.expiresAt.getTime() - Date.now() > EARLY_MS;
+        // Someone else refreshed while we waited for the lock: use theirs.
+        if (fresh && !(force && current.accessToken === seen)) return current.accessToken;
+        const next = await renew(current);
+        // Spread first: what else the credentials hold (a stored login) is kept.
+        const saved: Credentials = { ...current, accessToken: next.accessToken, refreshToken: next.refreshToken ?? current.refreshToken };
+        await saveCredentials(tx, cipher, tenantId, integrationId, saved, next.expiresAt);
+        return saved.accessToken;
+      });
+    } catch (err) {
+      if (err instanceof FsmError && err.kind === 'auth_revoked') await markNeedsReconnect(sql, tenantId, integrationId, err.message);
+      throw err;
+    }
+  }
+
+  let last: string | null = null;
+  return {
+    async accessToken() {
+      last = await withLock(false, null);
+      return last;
+    },
+    async refresh() {
+      last = await withLock(true, last);
+      return last;
+    },
+  };
+}
