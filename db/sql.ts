@@ -10,7 +10,13 @@ export function createSql(url: string, options: { max?: number } = {}): Sql {
     max: options.max ?? 10,
     transform: postgres.camel,
     onnotice: () => {},
-    connection: { application_name: 'task-hub' },
+    connection: {
+      application_name: 'task-hub',
+      // postgres.js prepares every statement; after five runs PostgreSQL may switch
+      // to a generic plan that ignores the values (a search term, a tenant's size).
+      // bench:api measured search p50 35 → 19 ms, p99 66 → 43 ms with custom plans.
+      plan_cache_mode: 'force_custom_plan',
+    },
   });
 }
 

@@ -234,7 +234,7 @@ function rowColumns(db: Db, sort: Sort): Fragment {
     t.external_job_id, t.completion_source, t.completed_at, t.private, t.tags, t.created_at, t.updated_at,
     coalesce(t.due_at < now() AND t.status IN ${db.unsafe(LIVE_SQL)}, false) AS overdue,
     (SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name, 'email', u.email) ORDER BY u.name), '[]')
-       FROM task_assignees a JOIN users u ON u.id = a.user_id WHERE a.task_id = t.id) AS assignees,
+       FROM task_assignees a JOIN users u ON u.tenant_id = a.tenant_id AND u.id = a.user_id WHERE a.task_id = t.id) AS assignees,
     EXISTS (SELECT 1 FROM sessions s WHERE s.task_id = t.id AND s.status = 'running') AS has_running_session,
     json_build_array(${db.unsafe(sortKey)}) AS sort_key`;
 }
@@ -278,29 +278,38 @@ export async function listTasks(
   const where = filters(db, p, q);
   const pageWhere = [...where, tabFilter(db, q.tab)];
   if (q.cursor) pageWhere.push(keysetAfter(db, q.sort, order, q.cursor));
-  const dir = db.unsafe(order === 'asc' ? 'ASC' : 'DESC');
-  const orderBy = SORT_KEYS[q.sort].cols
-    .split(', ')
-    .map((c) => db`${db.unsafe(c)} ${dir}`)
-    .reduce((acc, f) => db`${acc}, ${f}`);
-
-  const [rows, countRows] = await Promise.all([
-    db<RawRow[]>`
-      SELECT ${rowColumns(db, q.sort)} FROM tasks t
-      WHERE ${and(db, pageWhere)}
-      ORDER BY ${orderBy}
-      LIMIT ${q.limit + 1}`,
+  const [{ rows, nextCursor }, countRows] = await Promise.all([
+    selectPage<RawRow>(db, { sort: q.sort, order, where: pageWhere, limit: q.limit }),
     db<{ status: TaskStatus; n: number }[]>`
       SELECT t.status, count(*)::int AS n FROM tasks t WHERE ${and(db, where)} GROUP BY t.status`,
   ]);
-  const hasMore = rows.length > q.limit;
-  const page = hasMore ? rows.slice(0, q.limit) : [...rows];
+  return { items: rows.map(toTaskRow), nextCursor, counts: countsByTab(countRows) };
+}
+
+/**
+ * One keyset page: the page's rows are chosen first (ORDER BY … LIMIT on the
+ * tenant's index), and only then are their assignees and running sessions
+ * looked up, one index probe per row. Written as one query, PostgreSQL may
+ * size those lookups for every matching row and scan all tenants' sessions.
+ */
+async function selectPage<R extends { sortKey: string[] }>(
+  db: Db,
+  opts: { sort: Sort; order: 'asc' | 'desc'; where: Fragment[]; limit: number; extraColumns?: Fragment },
+): Promise<{ rows: R[]; nextCursor: string | null }> {
+  const dir = db.unsafe(opts.order === 'asc' ? 'ASC' : 'DESC');
+  const orderBy = SORT_KEYS[opts.sort].cols
+    .split(', ')
+    .map((c) => db`${db.unsafe(c)} ${dir}`)
+    .reduce((acc, f) => db`${acc}, ${f}`);
+  const rows = await db<R[]>`
+    SELECT ${rowColumns(db, opts.sort)}${opts.extraColumns ?? db``} FROM (
+      SELECT t.* FROM tasks t WHERE ${and(db, opts.where)} ORDER BY ${orderBy} LIMIT ${opts.limit + 1}
+    ) t
+    ORDER BY ${orderBy}`;
+  const hasMore = rows.length > opts.limit;
+  const page = hasMore ? rows.slice(0, opts.limit) : [...rows];
   const last = page[page.length - 1];
-  return {
-    items: page.map(toTaskRow),
-    nextCursor: hasMore && last ? Buffer.from(JSON.stringify(last.sortKey)).toString('base64url') : null,
-    counts: countsByTab(countRows),
-  };
+  return { rows: page, nextCursor: hasMore && last ? Buffer.from(JSON.stringify(last.sortKey)).toString('base64url') : null };
 }
 
 export function countsByTab(rows: { status: TaskStatus; n: number }[]): TabCounts {
@@ -326,18 +335,14 @@ export async function listAssignedTasksSince(
   ];
   if (updatedSince) where.push(db`t.updated_at > ${updatedSince}`);
   if (cursor) where.push(keysetAfter(db, 'updated', 'asc', cursor));
-  const rows = await db<(RawRow & { description: string })[]>`
-    SELECT ${rowColumns(db, 'updated')}, t.description FROM tasks t
-    WHERE ${and(db, where)}
-    ORDER BY t.updated_at ASC, t.id ASC
-    LIMIT ${limit + 1}`;
-  const hasMore = rows.length > limit;
-  const page = hasMore ? rows.slice(0, limit) : [...rows];
-  const last = page[page.length - 1];
-  return {
-    items: page.map((r) => ({ ...toTaskRow(r), description: r.description })),
-    nextCursor: hasMore && last ? Buffer.from(JSON.stringify(last.sortKey)).toString('base64url') : null,
-  };
+  const { rows, nextCursor } = await selectPage<RawRow & { description: string }>(db, {
+    sort: 'updated',
+    order: 'asc',
+    where,
+    limit,
+    extraColumns: db`, t.description`,
+  });
+  return { items: rows.map((r) => ({ ...toTaskRow(r), description: r.description })), nextCursor };
 }
 
 export interface TaskDetail extends TaskRow {
