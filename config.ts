@@ -2,6 +2,10 @@
  * The one place that reads process.env. Every setting is parsed and checked
  * here once; a bad value stops the process at start with a message naming it.
  */
+import { COMMUSOFT_DEFAULTS, type CommusoftConfig } from './connectors/commusoft';
+import { JOBBER_DEFAULTS } from './connectors/jobber';
+import { SERVICEM8_DEFAULTS } from './connectors/servicem8';
+
 export interface TemporalConfig {
   address: string;
   namespace: string;
@@ -30,6 +34,40 @@ export interface Config {
   reconcileIntervalSeconds: number;
   /** Lifecycle workflows continue-as-new beyond this many history events. */
   taskHistoryLimit: number;
+  /** AES-256-GCM key for integration credentials (base64, 32 bytes). */
+  credentialsKey: string;
+  /** True when credentialsKey is the built-in development key (never in production). */
+  credentialsKeyIsDevKey: boolean;
+  /** Where this API is reachable from outside: OAuth redirect and webhook URLs are built on it. */
+  publicUrl: string;
+  fsm: FsmConfig;
+}
+
+/** An FSM reached through OAuth2: its app's client and its URLs (defaults: the vendor's; tests point them at fakes). */
+export interface OAuthFsmConfig {
+  clientId: string;
+  clientSecret: string;
+  baseUrl: string;
+  authorizeUrl: string;
+  tokenUrl: string;
+}
+
+/** The Commusoft connector's guessed paths and parameters (connectors/commusoft COMMUSOFT_DEFAULTS), each overridable. */
+export type CommusoftOverrides = Partial<Omit<CommusoftConfig, 'baseUrl' | 'statusMap' | 'listQuery'>>;
+
+export interface FsmConfig {
+  servicem8: OAuthFsmConfig;
+  /**
+   * Simpro's URLs belong to each tenant's build (acme.simprosuite.com), so
+   * they come from the integration; set here, they replace every build's
+   * (staging and tests point them at one fake build).
+   */
+  simpro: { clientId: string; clientSecret: string; baseUrl?: string; authorizeUrl?: string; tokenUrl?: string };
+  jobber: OAuthFsmConfig & { graphqlVersion: string };
+  /** Commusoft logs in with per-tenant credentials (no OAuth); clientId is the default for a login that names none. */
+  commusoft: { clientId: string; clientSecret: string; baseUrl: string; options: CommusoftOverrides };
+  /** How often an integration's sync lists every job instead of the changed ones, to find jobs deleted in the FSM. */
+  fullSyncIntervalSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -44,6 +82,85 @@ function int(env: Env, name: string, fallback: number, min = 0): number {
     throw new ConfigError(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
   }
   return value;
+}
+
+function url(env: Env, name: string, fallback: string): string;
+function url(env: Env, name: string, fallback?: undefined): string | undefined;
+function url(env: Env, name: string, fallback?: string): string | undefined {
+  const raw = env[name] || fallback;
+  if (raw === undefined) return undefined;
+  try {
+    const parsed = new URL(raw);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http(s)');
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, got ${JSON.stringify(raw)}`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+/**
+ * A fixed key for development and tests only, so `npm run dev` needs no
+ * setup. INSECURE: it is public (it is right here). Production refuses to
+ * start without CREDENTIALS_KEY.
+ */
+export const INSECURE_DEV_CREDENTIALS_KEY = Buffer.from('taskhub-INSECURE-dev-key-32bytes').toString('base64');
+
+function credentialsKey(env: Env, nodeEnv: Config['env']): { key: string; isDevKey: boolean } {
+  const raw = env.CREDENTIALS_KEY;
+  if (!raw) {
+    if (nodeEnv === 'production') throw new ConfigError('CREDENTIALS_KEY is required in production (openssl rand -base64 32)');
+    return { key: INSECURE_DEV_CREDENTIALS_KEY, isDevKey: true };
+  }
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw) || Buffer.from(raw, 'base64').length !== 32) {
+    throw new ConfigError('CREDENTIALS_KEY must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+  }
+  if (nodeEnv === 'production' && raw === INSECURE_DEV_CREDENTIALS_KEY) throw new ConfigError('CREDENTIALS_KEY is the public development key');
+  return { key: raw, isDevKey: raw === INSECURE_DEV_CREDENTIALS_KEY };
+}
+
+const envName = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+
+/** COMMUSOFT_<KEY> for each guessed path or parameter name of COMMUSOFT_DEFAULTS (COMMUSOFT_JOBS_PATH, …). */
+function commusoftOverrides(env: Env): CommusoftOverrides {
+  const overrides: Record<string, string | number | null> = {};
+  for (const [key, value] of Object.entries(COMMUSOFT_DEFAULTS)) {
+    const name = `COMMUSOFT_${envName(key)}`;
+    if (key === 'baseUrl' || env[name] === undefined || env[name] === '') continue;
+    if (typeof value === 'number') overrides[key] = int(env, name, value, 0);
+    else if (typeof value === 'string' || key === 'listKey') overrides[key] = env[name]!;
+  }
+  return overrides as CommusoftOverrides;
+}
+
+function oauthFsm(env: Env, prefix: string, defaults: { baseUrl: string; authorizeUrl: string; tokenUrl: string }): OAuthFsmConfig {
+  return {
+    clientId: env[`${prefix}_CLIENT_ID`] ?? '',
+    clientSecret: env[`${prefix}_CLIENT_SECRET`] ?? '',
+    baseUrl: url(env, `${prefix}_BASE_URL`, defaults.baseUrl),
+    authorizeUrl: url(env, `${prefix}_AUTHORIZE_URL`, defaults.authorizeUrl),
+    tokenUrl: url(env, `${prefix}_TOKEN_URL`, defaults.tokenUrl),
+  };
+}
+
+function fsmConfig(env: Env): FsmConfig {
+  return {
+    servicem8: oauthFsm(env, 'SERVICEM8', SERVICEM8_DEFAULTS),
+    simpro: {
+      clientId: env.SIMPRO_CLIENT_ID ?? '',
+      clientSecret: env.SIMPRO_CLIENT_SECRET ?? '',
+      baseUrl: url(env, 'SIMPRO_BASE_URL'),
+      authorizeUrl: url(env, 'SIMPRO_AUTHORIZE_URL'),
+      tokenUrl: url(env, 'SIMPRO_TOKEN_URL'),
+    },
+    jobber: { ...oauthFsm(env, 'JOBBER', JOBBER_DEFAULTS), graphqlVersion: env.JOBBER_GRAPHQL_VERSION || JOBBER_DEFAULTS.graphqlVersion },
+    commusoft: {
+      clientId: env.COMMUSOFT_CLIENT_ID ?? '',
+      clientSecret: env.COMMUSOFT_CLIENT_SECRET ?? '',
+      baseUrl: url(env, 'COMMUSOFT_BASE_URL', COMMUSOFT_DEFAULTS.baseUrl),
+      options: commusoftOverrides(env),
+    },
+    fullSyncIntervalSeconds: int(env, 'FSM_FULL_SYNC_INTERVAL_SECONDS', 86_400, 60),
+  };
 }
 
 function bool(env: Env, name: string): boolean | undefined {
@@ -65,10 +182,13 @@ export function loadConfig(env: Env = process.env): Config {
   if (Boolean(clientCertPath) !== Boolean(clientKeyPath)) {
     throw new ConfigError('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together');
   }
+  const port = int(env, 'PORT', 3000);
+  const host = env.HOST || '127.0.0.1';
+  const key = credentialsKey(env, nodeEnv);
   return {
     env: nodeEnv,
-    port: int(env, 'PORT', 3000),
-    host: env.HOST || '127.0.0.1',
+    port,
+    host,
     databaseUrl: env.DATABASE_URL || undefined,
     databasePoolMax: int(env, 'DATABASE_POOL_MAX', 10, 1),
     temporal: {
@@ -86,6 +206,10 @@ export function loadConfig(env: Env = process.env): Config {
     reconcileGraceSeconds: int(env, 'RECONCILE_GRACE_SECONDS', 60),
     reconcileIntervalSeconds: int(env, 'RECONCILE_INTERVAL_SECONDS', 60, 1),
     taskHistoryLimit: int(env, 'TASK_HISTORY_LIMIT', 10_000, 20),
+    credentialsKey: key.key,
+    credentialsKeyIsDevKey: key.isDevKey,
+    publicUrl: url(env, 'PUBLIC_URL', `http://${host}:${port}`),
+    fsm: fsmConfig(env),
   };
 }
 

@@ -2,16 +2,20 @@
  * The Temporal worker process: config → sql → blob store → activities → Worker.
  * Run with `npm run worker` (production: `node dist/worker.js`).
  */
-import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { RateLimiter } from './activities/rate-limiter';
 import type { BlobStore } from './blob/blob-store';
 import { LocalBlobStore } from './blob/local-blob-store';
 import { type Config, loadConfig, requireDatabaseUrl } from './config';
+import { createConnectorRegistry } from './connectors/registry';
+import { CredentialCipher } from './db/crypto';
 import { createSql, type Sql } from './db/sql';
 import { RECONCILE_SCHEDULE_ID } from './domain/ids';
 import { createLogger } from './logger';
 import { connectClient, connectWorkerConnection } from './temporal/connection';
+import { upsertSchedule } from './temporal/integration-schedules';
 
 export interface WorkerDeps {
   config: Config;
@@ -36,6 +40,11 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       client: deps.client,
       taskQueue: config.temporal.taskQueue,
       historyLimit: config.taskHistoryLimit,
+      cipher: new CredentialCipher(config.credentialsKey),
+      registry: createConnectorRegistry(config.fsm),
+      // Per process: see activities/rate-limiter.ts for what that leaves out.
+      limiter: new RateLimiter(),
+      fullSyncIntervalSeconds: config.fsm.fullSyncIntervalSeconds,
     }),
   });
 }
@@ -54,12 +63,7 @@ export async function ensureSchedules(client: Client, config: Config): Promise<v
     taskQueue: config.temporal.taskQueue,
     args: [{ graceSeconds: config.reconcileGraceSeconds }],
   };
-  try {
-    await client.schedule.create({ scheduleId: RECONCILE_SCHEDULE_ID, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP } });
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await client.schedule.getHandle(RECONCILE_SCHEDULE_ID).update((previous) => ({ ...previous, spec, action }));
-  }
+  await upsertSchedule(client, RECONCILE_SCHEDULE_ID, spec, action);
 }
 
 async function main(): Promise<void> {
@@ -70,6 +74,7 @@ async function main(): Promise<void> {
   const connection = await connectWorkerConnection(config.temporal);
   await ensureSchedules(client, config);
   const worker = await createWorker({ config, sql, blobs: new LocalBlobStore(config.blobDir), client, connection });
+  if (config.credentialsKeyIsDevKey) log.warn('CREDENTIALS_KEY is not set: integration credentials are encrypted with the public development key');
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks finish.
   await worker.run();

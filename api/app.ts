@@ -16,8 +16,10 @@ import type { Sql } from '../db/sql';
 import { loggerOptions } from '../logger';
 import type { TaskWorkflowDeps } from '../temporal/task-workflows';
 import { registerErrorHandling } from './errors';
+import { logSafeUrl } from './log-safe-url';
 import { authPlugin } from './plugins/auth';
 import { healthRoutes } from './routes/health';
+import { integrationApi } from './routes/integrations';
 import { taskRoutes } from './routes/tasks';
 import { attachmentRoutes } from './routes/attachments';
 import { customerLinkRoutes } from './routes/customer-links';
@@ -58,7 +60,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // One log line per request, with its id; the Authorization header is never logged.
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
-      { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      { method: request.method, url: logSafeUrl(request.url), statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request',
     );
   });
@@ -114,5 +116,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     { prefix: '/v1' },
   );
+  // Integrations (issue 3): admin routes with their own bearer authentication, beside the OAuth callback and webhooks, which have none.
+  await app.register(integrationApi, { ...deps, prefix: '/v1' });
   return app;
 }

@@ -2,3 +2,6 @@
 export const taskWorkflowId = (taskId: string): string => `task/${taskId}`;
 export const bulkWorkflowId = (tenantId: string, requestId: string): string => `bulk/${tenantId}/${requestId}`;
 export const RECONCILE_SCHEDULE_ID = 'reconcile-task-workflows';
+/** One import at a time per integration: schedule, webhooks and "sync now" all start (or join) this id. */
+export const syncWorkflowId = (integrationId: string): string => `sync/${integrationId}`;
+export const syncScheduleId = (integrationId: string): string => `sync-schedule/${integrationId}`;

@@ -2,3 +2,5 @@
 export { taskLifecycleWorkflow } from './task-lifecycle';
 export { bulkTaskActionWorkflow } from './bulk-task-action';
 export { reconcileTaskWorkflowsWorkflow } from './reconcile-task-workflows';
+export { integrationSyncWorkflow } from './integration-sync';
+export { scheduledIntegrationSyncWorkflow } from './scheduled-integration-sync';

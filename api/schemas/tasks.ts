@@ -46,6 +46,7 @@ export const TaskSourceSchema = Type.Object({
   provider: Nullable(StringEnum(PROVIDERS)),
   integrationId: Nullable(Uuid),
   externalJobId: Nullable(Type.String()),
+  disconnected: Type.Optional(Type.Boolean({ description: 'on tasks from an integration: true once it is disconnected (the task stays, "from a disconnected integration")' })),
 });
 
 const rowProps = {

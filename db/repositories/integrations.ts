@@ -23,6 +23,7 @@ export interface Integration {
   lastError: string | null;
   lastErrorAt: Date | null;
   connectedAt: Date | null;
+  disconnectedAt: Date | null;
   tokenExpiresAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
@@ -36,7 +37,7 @@ export interface Credentials {
 }
 
 const COLUMNS = `id, tenant_id, provider, display_name, sync_direction, status, settings, sync_interval_seconds, last_sync_at,
-  last_sync_stats, last_error, last_error_at, connected_at, token_expires_at, created_at, updated_at`;
+  last_sync_stats, last_error, last_error_at, connected_at, disconnected_at, token_expires_at, created_at, updated_at`;
 
 export async function createIntegration(
   db: Db,
@@ -98,9 +99,9 @@ export async function lockCredentials(
   };
 }
 
-/** The grant is gone: the integration shows needs_reconnect with the error and its time. */
+/** The grant is gone: the integration shows needs_reconnect with the error and its time (a disconnected one stays disconnected). */
 export async function markNeedsReconnect(db: Db, tenantId: string, id: string, error: string): Promise<void> {
   await db`
     UPDATE integrations SET status = 'needs_reconnect', last_error = ${error}, last_error_at = now(), updated_at = now()
-    WHERE tenant_id = ${tenantId} AND id = ${id}`;
+    WHERE tenant_id = ${tenantId} AND id = ${id} AND status <> 'disconnected'`;
 }

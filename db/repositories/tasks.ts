@@ -82,7 +82,8 @@ export interface TaskRow {
   overdue: boolean;
   assignees: Assignee[];
   sessionBadge: SessionBadge;
-  source: { type: TaskSource; provider: Provider | null; integrationId: string | null; externalJobId: string | null };
+  /** `disconnected` is there for tasks from an integration: true once that integration is disconnected. */
+  source: { type: TaskSource; provider: Provider | null; integrationId: string | null; externalJobId: string | null; disconnected?: boolean };
   completionSource: CompletionSource | null;
   completedAt: Date | null;
   private: boolean;
@@ -236,6 +237,7 @@ function rowColumns(db: Db, sort: Sort): Fragment {
     (SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name, 'email', u.email) ORDER BY u.name), '[]')
        FROM task_assignees a JOIN users u ON u.tenant_id = a.tenant_id AND u.id = a.user_id WHERE a.task_id = t.id) AS assignees,
     EXISTS (SELECT 1 FROM sessions s WHERE s.task_id = t.id AND s.status = 'running') AS has_running_session,
+    (SELECT i.status = 'disconnected' FROM integrations i WHERE i.tenant_id = t.tenant_id AND i.id = t.integration_id) AS integration_disconnected,
     json_build_array(${db.unsafe(sortKey)}) AS sort_key`;
 }
 
@@ -244,6 +246,8 @@ interface RawRow extends Omit<TaskRow, 'sessionBadge' | 'source'> {
   sourceProvider: Provider | null;
   integrationId: string | null;
   externalJobId: string | null;
+  /** Null without an integration. */
+  integrationDisconnected: boolean | null;
   hasRunningSession: boolean;
   sortKey: string[];
 }
@@ -259,7 +263,13 @@ function toTaskRow(r: RawRow): TaskRow {
     overdue: r.overdue,
     assignees: r.assignees,
     sessionBadge: sessionBadge(r.status, r.completionSource, r.hasRunningSession),
-    source: { type: r.source, provider: r.sourceProvider, integrationId: r.integrationId, externalJobId: r.externalJobId },
+    source: {
+      type: r.source,
+      provider: r.sourceProvider,
+      integrationId: r.integrationId,
+      externalJobId: r.externalJobId,
+      ...(r.integrationDisconnected === null ? {} : { disconnected: r.integrationDisconnected }),
+    },
     completionSource: r.completionSource,
     completedAt: r.completedAt,
     private: r.private,

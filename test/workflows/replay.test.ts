@@ -8,9 +8,6 @@
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker } from '@temporalio/worker';
 import type { BulkTaskActionInput } from '../../workflows/bulk-task-action';
 import { insertTasks } from '../../db/repositories/tasks';
 import { bulkWorkflowId, taskWorkflowId } from '../../domain/ids';
@@ -25,10 +22,8 @@ import {
 } from '../../domain/messages';
 import type { Actor } from '../../domain/task';
 import { ensureTaskWorkflows } from '../../temporal/task-workflows';
-import { resolveTemporalCli } from '../../scripts/temporal-server';
-import { type Harness, createTenantFixture, env, eventually, startHarness } from '../helpers/harness';
-
-const FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
+import { type Harness, createTenantFixture, eventually, startHarness } from '../helpers/harness';
+import { HISTORY_FIXTURES as FIXTURES, expectReplays as replay, exportHistory } from '../helpers/histories';
 
 let h: Harness;
 beforeAll(async () => {
@@ -77,25 +72,9 @@ async function recordScenarios(): Promise<{ name: string; json: string }[]> {
 
   const histories = [];
   for (const [name, handle] of [['task-lifecycle', lifecycle], ['bulk-task-action', bulk], ['task-completed-by-bulk', bulkTasks[0]!]] as const) {
-    // Exported the way ops export a production history: temporal workflow show --output json.
-    const json = execFileSync(
-      resolveTemporalCli()!,
-      ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', env('TEST_TEMPORAL_ADDRESS'), '--output', 'json'],
-      { encoding: 'utf8' },
-    );
-    histories.push({ name, json });
+    histories.push({ name, json: exportHistory(handle.workflowId) });
   }
   return histories;
-}
-
-async function replay(histories: { name: string; json: string }[]): Promise<void> {
-  const results = Worker.runReplayHistories(
-    { workflowBundle: { codePath: env('TEST_WORKFLOW_BUNDLE') } },
-    histories.map(({ name, json }) => ({ workflowId: name, history: historyFromJSON(JSON.parse(json)) })),
-  );
-  for await (const result of results) {
-    expect({ workflow: result.workflowId, error: result.error?.message }).toEqual({ workflow: result.workflowId, error: undefined });
-  }
 }
 
 test('histories recorded from earlier code replay against the current workflows', async () => {

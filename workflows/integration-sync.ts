@@ -1,0 +1,72 @@
+/**
+ * integrationSyncWorkflow (`sync/<integrationId>`): imports the jobs changed
+ * in an FSM since the last sync, one page per activity. Started by the
+ * integration's schedule (through scheduledIntegrationSyncWorkflow), by
+ * webhooks and by "sync now", all on this one id, so two never run at once.
+ *
+ * The cursor and the running counts live on the integration row, saved with
+ * each page, so this workflow holds nothing it could lose: a new run (after
+ * continue-as-new, or after a failure) picks the listing up where it stands.
+ */
+import { ActivityFailure, ApplicationFailure, CancellationScope, continueAsNew, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { createIntegrationSyncActivities } from '../activities/integration-sync';
+import { type IntegrationSyncInput, type SyncProgress, type SyncResult, syncProgressQuery } from '../domain/integration-sync';
+
+type Activities = ReturnType<typeof createIntegrationSyncActivities>;
+
+const { beginIntegrationSync, endIntegrationSync } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+/**
+ * A page may wait on rate limits and start thousands of workflows: it
+ * heartbeats, so a dead worker is noticed in a minute. FSM outages retry with
+ * backoff for about an hour, then the integration shows the error (the next
+ * scheduled sync resumes the listing). A 429 retries after its Retry-After
+ * (nextRetryDelay, activities/fsm-failures.ts); revoked credentials,
+ * rejected requests and missing records do not retry.
+ */
+const { importJobsPage } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 40 },
+});
+
+/** Pages per run before continuing as new, unless the server suggests it sooner. */
+const PAGES_PER_RUN = 500;
+
+export async function integrationSyncWorkflow(input: IntegrationSyncInput): Promise<SyncResult> {
+  let progress: SyncProgress | null = null;
+  setHandler(syncProgressQuery, () => progress);
+
+  const start = await beginIntegrationSync(input);
+  if (!start.run) return { outcome: 'skipped', reason: start.reason, progress: null };
+  progress = start.progress;
+
+  for (let pages = 0; progress.phase !== 'done'; pages++) {
+    if (pages >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested) await continueAsNew<typeof integrationSyncWorkflow>(input);
+    let next: SyncProgress | null;
+    try {
+      next = await importJobsPage(input);
+    } catch (err) {
+      return ended(input, progress, err);
+    }
+    progress = next ?? { ...progress, phase: 'done' };
+  }
+  return { outcome: 'completed', progress };
+}
+
+/** Records why the sync stopped on the integration, then ends it: quietly when it waits for a reconnect, else as a failure. */
+async function ended(input: IntegrationSyncInput, progress: SyncProgress, err: unknown): Promise<SyncResult> {
+  if (isCancellation(err)) {
+    await CancellationScope.nonCancellable(() => endIntegrationSync({ ...input, failure: null }));
+    throw err;
+  }
+  const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : null;
+  const failure = { type: cause?.type ?? 'unknown', message: cause?.message ?? (err as Error).message };
+  await endIntegrationSync({ ...input, failure });
+  // The grant is gone: nothing to retry until a tenant admin reconnects (the integration says so).
+  if (failure.type === 'auth_revoked') return { outcome: 'needs_reconnect', reason: failure.message, progress };
+  throw err;
+}
