@@ -41,6 +41,38 @@ export interface Config {
   /** Where this API is reachable from outside: OAuth redirect and webhook URLs are built on it. */
   publicUrl: string;
   fsm: FsmConfig;
+  sessions: SessionsConfig;
+  writeback: WritebackConfig;
+  ai: AiConfig;
+}
+
+export interface SessionsConfig {
+  /** A running session with no word from its device for this long is failed as abandoned. */
+  idleTimeoutSeconds: number;
+  /** Largest accepted recording (thumbnails: attachmentMaxBytes). */
+  recordingMaxBytes: number;
+  /** HMAC key of signed recording URLs (GET /v1/recordings/…). */
+  recordingUrlKey: string;
+  /** How long a signed recording URL works. */
+  recordingUrlTtlSeconds: number;
+}
+
+export interface WritebackConfig {
+  /** Cap on the wait between two tries of a job note. */
+  maxBackoffSeconds: number;
+  /** A job note not posted after this long ends as failed. */
+  deadlineSeconds: number;
+}
+
+export interface AiConfig {
+  /** builtin: deterministic, from the session's steps, tools, notes and transcript. openai: an OpenAI-compatible chat completions API. */
+  provider: 'builtin' | 'openai';
+  baseUrl?: string;
+  apiKey?: string;
+  model: string;
+  timeoutMs: number;
+  /** Tries per AI step before the pipeline goes on without it. */
+  maxAttempts: number;
 }
 
 /** An FSM reached through OAuth2: its app's client and its URLs (defaults: the vendor's; tests point them at fakes). */
@@ -163,6 +195,35 @@ function fsmConfig(env: Env): FsmConfig {
   };
 }
 
+/** Public, like INSECURE_DEV_CREDENTIALS_KEY: production refuses to start without RECORDING_URL_KEY. */
+export const INSECURE_DEV_RECORDING_URL_KEY = 'taskhub-INSECURE-dev-recording-url-key';
+
+function recordingUrlKey(env: Env, nodeEnv: Config['env']): string {
+  const raw = env.RECORDING_URL_KEY;
+  if (!raw) {
+    if (nodeEnv === 'production') throw new ConfigError('RECORDING_URL_KEY is required in production (openssl rand -base64 32)');
+    return INSECURE_DEV_RECORDING_URL_KEY;
+  }
+  if (raw.length < 32) throw new ConfigError('RECORDING_URL_KEY must be at least 32 characters (openssl rand -base64 32)');
+  return raw;
+}
+
+function aiConfig(env: Env): AiConfig {
+  const provider = env.AI_PROVIDER || 'builtin';
+  if (provider !== 'builtin' && provider !== 'openai') throw new ConfigError(`AI_PROVIDER must be builtin or openai, got ${JSON.stringify(provider)}`);
+  const baseUrl = provider === 'openai' ? url(env, 'AI_BASE_URL', 'https://api.openai.com/v1') : url(env, 'AI_BASE_URL');
+  const apiKey = env.AI_API_KEY || undefined;
+  if (provider === 'openai' && !apiKey) throw new ConfigError('AI_API_KEY is required when AI_PROVIDER=openai');
+  return {
+    provider,
+    baseUrl,
+    apiKey,
+    model: env.AI_MODEL || 'gpt-4o-mini',
+    timeoutMs: int(env, 'AI_TIMEOUT_MS', 60_000, 1),
+    maxAttempts: int(env, 'AI_MAX_ATTEMPTS', 3, 1),
+  };
+}
+
 function bool(env: Env, name: string): boolean | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
@@ -210,6 +271,17 @@ export function loadConfig(env: Env = process.env): Config {
     credentialsKeyIsDevKey: key.isDevKey,
     publicUrl: url(env, 'PUBLIC_URL', `http://${host}:${port}`),
     fsm: fsmConfig(env),
+    sessions: {
+      idleTimeoutSeconds: int(env, 'SESSION_IDLE_TIMEOUT_SECONDS', 4 * 3600, 1),
+      recordingMaxBytes: int(env, 'RECORDING_MAX_BYTES', 4 * 1024 ** 3, 1),
+      recordingUrlKey: recordingUrlKey(env, nodeEnv),
+      recordingUrlTtlSeconds: int(env, 'RECORDING_URL_TTL_SECONDS', 24 * 3600, 1),
+    },
+    writeback: {
+      maxBackoffSeconds: int(env, 'WRITEBACK_MAX_BACKOFF_SECONDS', 300, 1),
+      deadlineSeconds: int(env, 'WRITEBACK_DEADLINE_SECONDS', 7 * 86_400, 1),
+    },
+    ai: aiConfig(env),
   };
 }
 

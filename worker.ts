@@ -35,6 +35,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     taskQueue: config.temporal.taskQueue,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     activities: createActivities({
+      config,
       sql: deps.sql,
       blobs: deps.blobs,
       client: deps.client,

@@ -4,6 +4,7 @@ import postgres from 'postgres';
 export type Sql = postgres.Sql;
 /** A transaction or the pool: repositories accept either. */
 export type Db = Sql | postgres.TransactionSql;
+export type Tx = postgres.TransactionSql;
 
 export function createSql(url: string, options: { max?: number } = {}): Sql {
   return postgres(url, {

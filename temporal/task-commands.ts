@@ -11,11 +11,15 @@ import {
   type TaskView,
   archiveTaskUpdate,
   cancelTaskUpdate,
+  completeSessionUpdate,
   completeTaskUpdate,
   deleteTaskUpdate,
+  failSessionUpdate,
   moveTaskStatusUpdate,
   reopenTaskUpdate,
+  startSessionUpdate,
 } from '../domain/messages';
+import type { SessionOutcome } from '../domain/session';
 import type { LiveStatus } from '../domain/task';
 import { findTaskForWorkflow } from '../db/repositories/tasks';
 import type { Db } from '../db/sql';
@@ -27,7 +31,10 @@ export type TaskCommand =
   | { kind: 'archive' }
   | { kind: 'cancel' }
   | { kind: 'move'; status: LiveStatus }
-  | { kind: 'delete' };
+  | { kind: 'delete' }
+  | { kind: 'start_session'; sessionId: string; engineerId: string | null; idleTimeoutSeconds: number }
+  | { kind: 'complete_session'; sessionId: string; outcome: SessionOutcome }
+  | { kind: 'fail_session'; sessionId: string; reason: string };
 
 export type CommandOutcome =
   | { ok: true; view: TaskView | null }
@@ -52,6 +59,14 @@ async function send(client: Client, taskId: string, command: TaskCommand, args: 
     case 'delete':
       await handle.executeUpdate(deleteTaskUpdate, opts);
       return null;
+    case 'start_session': {
+      const { kind: _, ...rest } = command;
+      return handle.executeUpdate(startSessionUpdate, { ...opts, args: [{ ...args, ...rest }] });
+    }
+    case 'complete_session':
+      return handle.executeUpdate(completeSessionUpdate, { ...opts, args: [{ ...args, sessionId: command.sessionId, outcome: command.outcome }] });
+    case 'fail_session':
+      return handle.executeUpdate(failSessionUpdate, { ...opts, args: [{ ...args, sessionId: command.sessionId, reason: command.reason }] });
   }
 }
 

@@ -6,17 +6,22 @@
  * database holds.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
   allHandlersFinished,
   condition,
   continueAsNew,
   proxyActivities,
   setHandler,
+  startChild,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import { Mutex } from 'async-mutex';
+import type { SessionChange, SessionTransitionResult, createSessionActivities } from '../activities/session-activities';
 import type { createTaskActivities } from '../activities/task-activities';
 import { FailureType } from '../domain/failures';
 import {
@@ -25,19 +30,25 @@ import {
   type TaskView,
   archiveTaskUpdate,
   cancelTaskUpdate,
+  completeSessionUpdate,
   completeTaskUpdate,
   deleteTaskUpdate,
   dueDateChangedSignal,
+  failSessionUpdate,
   jobCompletedSignal,
   moveTaskStatusUpdate,
   reopenTaskUpdate,
+  startSessionUpdate,
   taskStateQuery,
 } from '../domain/messages';
-import { type Actor, isLive } from '../domain/task';
+import { sessionWorkflowId } from '../domain/ids';
+import { TaskIdAttr, TenantIdAttr } from '../domain/search-attributes';
+import type { SessionPipelineInput } from '../domain/session';
+import { type Actor, SYSTEM_ACTOR, isLive } from '../domain/task';
 import { type LifecycleAction, type LifecycleState, transition } from '../domain/task-state';
 
-const { persistTaskTransition, recordTaskOverdue, deleteTaskRecords } = proxyActivities<
-  ReturnType<typeof createTaskActivities>
+const { persistTaskTransition, recordTaskOverdue, deleteTaskRecords, persistSessionTransition } = proxyActivities<
+  ReturnType<typeof createTaskActivities> & ReturnType<typeof createSessionActivities>
 >({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [FailureType.TaskNotFound] },
@@ -66,24 +77,36 @@ export async function taskLifecycleWorkflow(input: TaskLifecycleInput): Promise<
 
   function apply(action: LifecycleAction, actor: Actor): Promise<TaskView> {
     return mutex.runExclusive(async () => {
-      check(action); // again: an earlier handler may have changed the state since validation
-      const result = transition(state, action);
-      if (!result.ok) throw new Error('unreachable: checked above');
-      if (result.changed) {
-        await persistTaskTransition({
-          tenantId,
-          taskId,
-          eventId: uuid4(),
-          event: result.event,
-          actor,
-          from: state.status,
-          state: result.state,
-        });
-        state = result.state;
-        version++;
-      }
+      await persist(action, actor);
       return view();
     });
+  }
+
+  /**
+   * Runs under the mutex: checks the action against the current state (an
+   * earlier handler may have changed it since validation), persists it, and
+   * only then makes it the workflow's state. A session action also writes its
+   * session row, in the same transaction; an abandon the session row refuses
+   * (the device was heard from) changes nothing but the next check.
+   */
+  async function persist(action: LifecycleAction, actor: Actor, change?: SessionChange): Promise<SessionTransitionResult> {
+    check(action);
+    const result = transition(state, action);
+    if (!result.ok) throw new Error('unreachable: checked above');
+    if (!result.changed) return { applied: true, recordingKey: null };
+    const args = { tenantId, taskId, eventId: uuid4(), event: result.event, actor, from: state.status, state: result.state };
+    let outcome: SessionTransitionResult = { applied: true, recordingKey: null };
+    try {
+      if (change) outcome = await persistSessionTransition({ ...args, change });
+      else await persistTaskTransition(args);
+    } catch (err) {
+      // The row refused (session not running, task gone): the caller gets the reason as the update's failure.
+      throw refusal(err) ?? err;
+    }
+    if (outcome.applied) state = result.state;
+    else if (state.session) state = { ...state, session: { ...state.session, checkAt: outcome.checkAt } };
+    version++;
+    return outcome;
   }
 
   /** Registers an update whose validator and handler apply the same action. */
@@ -96,6 +119,56 @@ export async function taskLifecycleWorkflow(input: TaskLifecycleInput): Promise<
   onLifecycleUpdate(archiveTaskUpdate, () => ({ kind: 'archive' }));
   onLifecycleUpdate(cancelTaskUpdate, () => ({ kind: 'cancel' }));
   onLifecycleUpdate(moveTaskStatusUpdate, (a) => ({ kind: 'move', to: a.status }));
+
+  setHandler(
+    startSessionUpdate,
+    ({ actor, sessionId, engineerId, idleTimeoutSeconds }) =>
+      mutex.runExclusive(async () => {
+        const session = { id: sessionId, idleTimeoutSeconds, checkAt: new Date(Date.now() + idleTimeoutSeconds * 1000).toISOString() };
+        await persist({ kind: 'start_session', session }, actor, { kind: 'start', sessionId, engineerId });
+        return view();
+      }),
+    { validator: ({ sessionId, idleTimeoutSeconds }) => check({ kind: 'start_session', session: { id: sessionId, idleTimeoutSeconds, checkAt: '' } }) },
+  );
+
+  setHandler(
+    completeSessionUpdate,
+    ({ actor, sessionId, outcome }) =>
+      mutex.runExclusive(async () => {
+        const done = await persist({ kind: 'complete_session', sessionId }, actor, { kind: 'complete', sessionId, outcome });
+        await startPipeline(sessionId, done.applied ? done.recordingKey : null);
+        return view();
+      }),
+    { validator: ({ sessionId }) => check({ kind: 'complete_session', sessionId }) },
+  );
+
+  setHandler(
+    failSessionUpdate,
+    ({ actor, sessionId, reason }) =>
+      mutex.runExclusive(async () => {
+        await persist({ kind: 'fail_session', sessionId, abandoned: false }, actor, { kind: 'fail', sessionId, reason });
+        return view();
+      }),
+    { validator: ({ sessionId }) => check({ kind: 'fail_session', sessionId, abandoned: false }) },
+  );
+
+  /**
+   * The session's pipeline runs on its own (parent close policy ABANDON): it
+   * outlives this workflow's continue-as-new, and the task's deletion.
+   */
+  async function startPipeline(sessionId: string, recordingKey: string | null): Promise<void> {
+    const pipeline: SessionPipelineInput = { tenantId, taskId, sessionId, recordingKey };
+    await startChild('sessionPipelineWorkflow', {
+      workflowId: sessionWorkflowId(sessionId),
+      args: [pipeline],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: [
+        { key: TenantIdAttr, value: tenantId },
+        { key: TaskIdAttr, value: taskId },
+      ],
+    });
+  }
 
   setHandler(
     deleteTaskUpdate,
@@ -135,13 +208,32 @@ export async function taskLifecycleWorkflow(input: TaskLifecycleInput): Promise<
     workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
 
   while (!deleted) {
-    const wait = msUntilOverdue(state);
+    const wait = earliest(msUntilOverdue(state), msUntilSessionCheck(state));
     const seen = version;
     const woken = await condition(
       () => deleted || version !== seen || shouldContinueAsNew(),
       // condition() takes no zero timeout; 1 ms fires at once.
       wait === undefined ? undefined : Math.max(wait, 1),
     );
+    const session = state.session;
+    if (!woken && session && (msUntilSessionCheck(state) ?? 1) <= 0) {
+      // The device has been silent since the last check: abandon the session,
+      // unless its row says it was heard from since (then check again later).
+      await mutex.runExclusive(async () => {
+        if (state.session?.id !== session.id) return;
+        await persist({ kind: 'fail_session', sessionId: session.id, abandoned: true }, SYSTEM_ACTOR, {
+          kind: 'abandon',
+          sessionId: session.id,
+          idleTimeoutSeconds: session.idleTimeoutSeconds,
+        }).catch((err: unknown) => {
+          // The session ended another way meanwhile (its row says so): forget it.
+          if (refusal(err)?.type !== FailureType.InvalidTransition) throw err;
+          state = { ...state, session: null };
+          version++;
+        });
+      });
+      continue;
+    }
     if (!woken && msUntilOverdue(state) !== undefined) {
       await mutex.runExclusive(async () => {
         const dueAt = state.dueAt;
@@ -161,6 +253,24 @@ export async function taskLifecycleWorkflow(input: TaskLifecycleInput): Promise<
     }
   }
   await condition(allHandlersFinished);
+}
+
+function msUntilSessionCheck(state: LifecycleState): number | undefined {
+  return state.session ? Date.parse(state.session.checkAt) - Date.now() : undefined;
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
+/** The ApplicationFailure of an activity that refused the change for a reason the caller should hear. */
+function refusal(err: unknown): ApplicationFailure | undefined {
+  if (err instanceof ApplicationFailure) return err;
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  const refused = cause instanceof ApplicationFailure && (cause.type === FailureType.InvalidTransition || cause.type === FailureType.TaskNotFound);
+  return refused ? ApplicationFailure.create({ type: cause.type, message: cause.message, nonRetryable: true }) : undefined;
 }
 
 /** Time until the overdue timer fires, or undefined when none should run. */

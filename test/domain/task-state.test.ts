@@ -54,6 +54,58 @@ describe('task lifecycle state machine', () => {
   });
 });
 
+describe('session transitions', () => {
+  const running = { id: 's1', idleTimeoutSeconds: 60, checkAt: '2026-01-01T00:00:00.000Z' };
+  const withSession = (status: TaskStatus): LifecycleState => ({ ...state(status), session: running });
+
+  test.each<[TaskStatus, string]>([
+    ['open', 'in_progress'],
+    ['waiting', 'in_progress'],
+    ['in_progress', 'in_progress'],
+    ['completed', 'rejected: a completed task cannot start a session; reopen it first'],
+    ['archived', 'rejected: an archived task cannot start a session; reopen it first'],
+  ])('starting a session on %s → %s', (from, expected) => {
+    expect(outcome(from, { kind: 'start_session', session: running })).toBe(expected);
+  });
+
+  test('one running session per task', () => {
+    const second = transition(withSession('in_progress'), { kind: 'start_session', session: { ...running, id: 's2' } });
+    expect(second).toEqual({ ok: false, reason: 'a session is already running on this task' });
+  });
+
+  test('completing the running session completes a live task with source session and forgets the session', () => {
+    const done = transition(withSession('in_progress'), { kind: 'complete_session', sessionId: 's1' });
+    expect(done).toMatchObject({ ok: true, event: 'task.completed', state: { status: 'completed', completionSource: 'session', session: null } });
+  });
+
+  test('a task closed while its session ran stays as it was closed', () => {
+    const closed = { ...state('completed', 'manual'), session: running };
+    expect(transition(closed, { kind: 'complete_session', sessionId: 's1' })).toMatchObject({
+      ok: true,
+      event: 'session.ended',
+      state: { status: 'completed', completionSource: 'manual', session: null },
+    });
+  });
+
+  test('another session than the running one is refused; an unknown running session defers to the row', () => {
+    expect(transition(withSession('in_progress'), { kind: 'complete_session', sessionId: 's2' })).toMatchObject({ ok: false });
+    expect(transition(withSession('in_progress'), { kind: 'fail_session', sessionId: 's2', abandoned: false })).toMatchObject({ ok: false });
+    // A workflow repaired from the row does not know the session: the activity checks the session row instead.
+    expect(transition(state('in_progress'), { kind: 'complete_session', sessionId: 's2' })).toMatchObject({ ok: true });
+  });
+
+  test('a failed or abandoned session puts an in-progress task back to open, and only that', () => {
+    expect(transition(withSession('in_progress'), { kind: 'fail_session', sessionId: 's1', abandoned: false })).toMatchObject({
+      event: 'session.failed',
+      state: { status: 'open', session: null },
+    });
+    expect(transition(withSession('waiting'), { kind: 'fail_session', sessionId: 's1', abandoned: true })).toMatchObject({
+      event: 'session.abandoned',
+      state: { status: 'waiting', session: null },
+    });
+  });
+});
+
 describe('session badge', () => {
   test.each([
     ['open', null, false, 'none'],
