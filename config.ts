@@ -60,6 +60,11 @@ export interface SessionsConfig {
 export interface WritebackConfig {
   /** Cap on the wait between two tries of a job note. */
   maxBackoffSeconds: number;
+  /**
+   * Longest one try may run. A worker that dies mid-try is noticed sooner,
+   * by the try's heartbeat (at most 30 s, never more than this).
+   */
+  attemptTimeoutSeconds: number;
   /** A job note not posted after this long ends as failed. */
   deadlineSeconds: number;
 }
@@ -275,10 +280,12 @@ export function loadConfig(env: Env = process.env): Config {
       idleTimeoutSeconds: int(env, 'SESSION_IDLE_TIMEOUT_SECONDS', 4 * 3600, 1),
       recordingMaxBytes: int(env, 'RECORDING_MAX_BYTES', 4 * 1024 ** 3, 1),
       recordingUrlKey: recordingUrlKey(env, nodeEnv),
-      recordingUrlTtlSeconds: int(env, 'RECORDING_URL_TTL_SECONDS', 24 * 3600, 1),
+      // Seed 002: the note's video link is short-lived by default; raise it if dispatch reads notes days later.
+      recordingUrlTtlSeconds: int(env, 'RECORDING_URL_TTL_SECONDS', 3600, 1),
     },
     writeback: {
       maxBackoffSeconds: int(env, 'WRITEBACK_MAX_BACKOFF_SECONDS', 300, 1),
+      attemptTimeoutSeconds: int(env, 'WRITEBACK_ATTEMPT_TIMEOUT_SECONDS', 300, 1),
       deadlineSeconds: int(env, 'WRITEBACK_DEADLINE_SECONDS', 7 * 86_400, 1),
     },
     ai: aiConfig(env),

@@ -15,7 +15,7 @@ import { createSql, type Sql } from './db/sql';
 import { RECONCILE_SCHEDULE_ID } from './domain/ids';
 import { createLogger } from './logger';
 import { connectClient, connectWorkerConnection } from './temporal/connection';
-import { upsertSchedule } from './temporal/integration-schedules';
+import { ensureIntegrationReconcileSchedule, upsertSchedule } from './temporal/integration-schedules';
 
 export interface WorkerDeps {
   config: Config;
@@ -65,6 +65,7 @@ export async function ensureSchedules(client: Client, config: Config): Promise<v
     args: [{ graceSeconds: config.reconcileGraceSeconds }],
   };
   await upsertSchedule(client, RECONCILE_SCHEDULE_ID, spec, action);
+  await ensureIntegrationReconcileSchedule(client, config.temporal.taskQueue, config.reconcileIntervalSeconds);
 }
 
 async function main(): Promise<void> {

@@ -21,6 +21,8 @@ export interface FsmAccess {
   connector: FsmConnector;
   auth: TokenSource;
   settings: ConnectionSettings;
+  /** The connection generation of the credentials `auth` last used (null before it read any): what a failure was seen with. */
+  generation(): number | null;
 }
 
 export function fsmAccess(deps: FsmAccessDeps, integration: IntegrationTarget & { tenantId: string }): FsmAccess {
@@ -35,5 +37,6 @@ export function fsmAccess(deps: FsmAccessDeps, integration: IntegrationTarget & 
     connector: registry.connector(integration.provider),
     auth: paced(tokens, deps.limiter, registry.rateRule(integration)),
     settings: registry.connectionSettings(integration),
+    generation: tokens.generation,
   };
 }

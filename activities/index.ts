@@ -1,7 +1,9 @@
 import { type IntegrationSyncDeps, createIntegrationSyncActivities } from './integration-sync';
 import { createSessionActivities } from './session-activities';
+import { createSessionPipelineActivities } from './session-pipeline';
 import { type MaintenanceActivityDeps, createMaintenanceActivities } from './maintenance-activities';
 import { type TaskActivityDeps, createTaskActivities } from './task-activities';
+import { createWritebackActivities } from './writeback-activities';
 
 import type { Config } from '../config';
 
@@ -10,5 +12,12 @@ export type ActivityDeps = TaskActivityDeps & MaintenanceActivityDeps & Integrat
 
 /** Every activity the worker registers, built from its dependencies. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createTaskActivities(deps), ...createMaintenanceActivities(deps), ...createIntegrationSyncActivities(deps), ...createSessionActivities(deps) };
+  return {
+    ...createTaskActivities(deps),
+    ...createMaintenanceActivities(deps),
+    ...createIntegrationSyncActivities(deps),
+    ...createSessionActivities(deps),
+    ...createSessionPipelineActivities(deps),
+    ...createWritebackActivities(deps),
+  };
 }

@@ -11,7 +11,7 @@
  * there by the next call, so a crash loses none of it.
  */
 import { randomUUID } from 'node:crypto';
-import { heartbeat } from '@temporalio/activity';
+import { heartbeat, log } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import pMap from 'p-map';
 import { FsmError } from '../connectors/errors';
@@ -29,7 +29,7 @@ import {
   pendingImportEffects,
   unlistedLiveTasks,
 } from '../db/repositories/imported-tasks';
-import { markNeedsReconnect } from '../db/repositories/integrations';
+import { integrationsOwingSchedules, markNeedsReconnect, rememberExternalAccount } from '../db/repositories/integrations';
 import { findTaskForWorkflow } from '../db/repositories/tasks';
 import { type SyncTarget, endSync, finishSync, getSyncTarget, lockSyncTarget, saveSyncCursor } from '../db/repositories/sync-state';
 import type { Db } from '../db/sql';
@@ -46,6 +46,7 @@ import {
   progressOf,
 } from '../domain/integration-sync';
 import { dueDateChangedSignal, jobCompletedSignal } from '../domain/messages';
+import { deleteIntegrationSchedule, resumeIntegration } from '../temporal/integration-schedules';
 import { executeTaskCommand } from '../temporal/task-commands';
 import { type TaskWorkflowDeps, ensureTaskWorkflows } from '../temporal/task-workflows';
 import { type FsmAccess, type FsmAccessDeps, fsmAccess } from './fsm-access';
@@ -94,8 +95,9 @@ export function createIntegrationSyncActivities(deps: IntegrationSyncDeps) {
   /**
    * Sends each owed command to its task's workflow, then clears it. Both are
    * safe to repeat: a completion signal to a closed task does nothing (by
-   * design of the lifecycle workflow), and the cancel update carries an id
-   * made of the job and its version, so Temporal applies it once.
+   * design of the lifecycle workflow), and the cancel and reopen updates carry
+   * an id made of the job, its version and the command, so Temporal applies
+   * each once.
    */
   async function deliver(tenantId: string, integrationId: string, effect: PendingEffect): Promise<void> {
     if (effect.effect === 'complete') {
@@ -112,15 +114,15 @@ export function createIntegrationSyncActivities(deps: IntegrationSyncDeps) {
       }
       return;
     }
-    // invalid_transition (already closed) and not_found (deleted) both mean there is nothing left to cancel.
+    // invalid_transition (already closed, or still live for a reopen) and not_found (deleted) both mean there is nothing left to do.
     await executeTaskCommand(
       sql,
       deps,
       tenantId,
       effect.taskId,
-      { kind: 'cancel' },
+      { kind: effect.effect },
       { actor: { kind: 'integration', id: integrationId } },
-      `${integrationId}:${effect.externalJobId}:${effect.jobUpdatedAt}`,
+      `${integrationId}:${effect.externalJobId}:${effect.jobUpdatedAt}:${effect.effect}`,
     );
   }
 
@@ -234,6 +236,21 @@ export function createIntegrationSyncActivities(deps: IntegrationSyncDeps) {
     return done.progress;
   }
 
+  /**
+   * Records the FSM account behind the credentials where the connector has
+   * one and the row does not yet (connected before accounts were recorded, or
+   * the lookup failed at connect time): Jobber's webhooks are routed by it.
+   * Best effort: the listing does not wait on it, and the next page tries again.
+   */
+  async function rememberAccount(target: SyncTarget, access: FsmAccess): Promise<void> {
+    if (target.externalAccountId !== null || !access.connector.accountId) return;
+    try {
+      await rememberExternalAccount(sql, target.tenantId, target.id, await access.connector.accountId(access.auth, access.settings));
+    } catch (err) {
+      log.warn('the FSM account of the integration could not be read', { integrationId: target.id, error: (err as Error).message });
+    }
+  }
+
   async function currentProgress(ctx: ImportContext): Promise<SyncProgress | null> {
     const listing = (await getSyncTarget(sql, ctx.tenantId, ctx.integrationId))?.cursor.listing;
     return listing ? progressOf(listing) : null;
@@ -267,7 +284,7 @@ export function createIntegrationSyncActivities(deps: IntegrationSyncDeps) {
           cursor = { ...cursor, pageToken: null, highWatermark: null, listing };
         }
         await saveSyncCursor(tx, tenantId, integrationId, cursor, { syncing: true });
-        return { run: true, progress: progressOf(cursor.listing!) };
+        return { run: true, progress: progressOf(cursor.listing!), generation: target.generation };
       });
     },
 
@@ -288,14 +305,19 @@ export function createIntegrationSyncActivities(deps: IntegrationSyncDeps) {
             return null;
           }
           const ctx: ImportContext = { tenantId, integrationId, provider: target.provider };
-          const [owed, page] = await Promise.allSettled([
-            deliverOwed(tenantId, integrationId),
-            (listing.phase === 'listing' ? listPage : sweep)(target, listing, fsmAccess(deps, target), ctx),
-          ]);
+          const access = fsmAccess(deps, target);
+          const work = async () => {
+            await rememberAccount(target, access);
+            return (listing.phase === 'listing' ? listPage : sweep)(target, listing, access, ctx);
+          };
+          const [owed, page] = await Promise.allSettled([deliverOwed(tenantId, integrationId), work()]);
           if (page.status === 'rejected') {
             const err: unknown = page.reason;
-            // The token manager marks a failed refresh itself; this covers an FSM refusing a valid token (app disconnected).
-            if (err instanceof FsmError && err.kind === 'auth_revoked') await markNeedsReconnect(sql, tenantId, integrationId, err.message);
+            // The token manager marks a failed refresh itself; this covers an FSM refusing a valid token (app
+            // disconnected), for the connection that token came from: a reconnect since then wins.
+            if (err instanceof FsmError && err.kind === 'auth_revoked') {
+              await markNeedsReconnect(sql, tenantId, integrationId, err.message, { generation: access.generation() ?? target.generation });
+            }
             throw err;
           }
           if (owed.status === 'rejected') throw owed.reason;
@@ -305,10 +327,32 @@ export function createIntegrationSyncActivities(deps: IntegrationSyncDeps) {
       );
     },
 
-    /** The sync stopped before finishing: the integration shows why (or is back to connected when cancelled). */
-    async endIntegrationSync(input: IntegrationSyncInput & { failure: { type: string; message: string } | null }): Promise<void> {
+    /**
+     * The sync stopped before finishing: the integration shows why (or is back
+     * to connected when cancelled), unless it was reconnected since the sync
+     * began (`generation`): then `reconnected`, and the sync runs again.
+     */
+    async endIntegrationSync(
+      input: IntegrationSyncInput & { failure: { type: string; message: string } | null; generation?: number },
+    ): Promise<{ reconnected: boolean }> {
       const { failure } = input;
-      await sql.begin((tx) => endSync(tx, input.tenantId, input.integrationId, failure && { message: failure.message, needsReconnect: failure.type === 'auth_revoked' }));
+      const end = failure && { message: failure.message, needsReconnect: failure.type === 'auth_revoked' };
+      return sql.begin((tx) => endSync(tx, input.tenantId, input.integrationId, end, input.generation ?? null));
+    },
+
+    /**
+     * The integration-schedule reconciler's step: integrations whose schedule
+     * Temporal did not take when they were connected (or their interval
+     * changed) get it now, and the sync that was owed with it.
+     */
+    async settleOwedIntegrationSchedules({ graceSeconds, limit }: { graceSeconds: number; limit: number }): Promise<number> {
+      const owed = await integrationsOwingSchedules(sql, graceSeconds, limit);
+      for (const i of owed) {
+        await resumeIntegration(sql, deps.client, deps.taskQueue, { tenantId: i.tenantId, integrationId: i.id, provider: i.provider, syncIntervalSeconds: i.syncIntervalSeconds });
+        // Disconnected meanwhile: the schedule just made would only start syncs with nothing to do.
+        if ((await getSyncTarget(sql, i.tenantId, i.id))?.status === 'disconnected') await deleteIntegrationSchedule(deps.client, i.id);
+      }
+      return owed.length;
     },
   };
 }

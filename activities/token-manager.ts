@@ -3,7 +3,9 @@
  * 401, one refresh at a time per integration (the row is locked, then the
  * credentials re-read: whoever waited finds the fresh token and does not
  * refresh again), and saves a rotated refresh token in the same transaction
- * (Jobber invalidates the old one at once). invalid_grant → needs_reconnect.
+ * (Jobber invalidates the old one at once). invalid_grant → needs_reconnect,
+ * for the connection the refused credentials came from: a reconnect made
+ * meanwhile wins.
  */
 import { FsmError } from '../connectors/errors';
 import { type OAuthSettings, type TokenSet, refreshTokens } from '../connectors/oauth';
@@ -29,7 +31,13 @@ export interface IntegrationRef {
   relogin?: ((credentials: Credentials) => Promise<TokenSet>) | null;
 }
 
-export function createTokenSource(deps: TokenManagerDeps, ref: IntegrationRef): TokenSource {
+/** A TokenSource that also says which connection its tokens came from. */
+export interface TrackedTokenSource extends TokenSource {
+  /** The connection generation of the credentials last read; null before the first read. */
+  generation(): number | null;
+}
+
+export function createTokenSource(deps: TokenManagerDeps, ref: IntegrationRef): TrackedTokenSource {
   const { sql, cipher } = deps;
   const { tenantId, integrationId } = ref;
 
@@ -39,10 +47,13 @@ export function createTokenSource(deps: TokenManagerDeps, ref: IntegrationRef): 
     return refreshTokens(ref.oauth, current.refreshToken);
   }
 
+  let generation: number | null = null;
+
   async function withLock(force: boolean, seen: string | null): Promise<string> {
     try {
       return await sql.begin(async (tx) => {
         const row = await lockCredentials(tx, cipher, tenantId, integrationId);
+        generation = row?.generation ?? generation;
         if (!row?.credentials) throw new FsmError('auth_revoked', 'the integration has no credentials: connect it first');
         if (row.status === 'needs_reconnect') throw new FsmError('auth_revoked', 'the integration needs a reconnect');
         const current = row.credentials;
@@ -56,7 +67,9 @@ export function createTokenSource(deps: TokenManagerDeps, ref: IntegrationRef): 
         return saved.accessToken;
       });
     } catch (err) {
-      if (err instanceof FsmError && err.kind === 'auth_revoked') await markNeedsReconnect(sql, tenantId, integrationId, err.message);
+      if (err instanceof FsmError && err.kind === 'auth_revoked') {
+        await markNeedsReconnect(sql, tenantId, integrationId, err.message, generation === null ? undefined : { generation });
+      }
       throw err;
     }
   }
@@ -71,5 +84,6 @@ export function createTokenSource(deps: TokenManagerDeps, ref: IntegrationRef): 
       last = await withLock(true, last);
       return last;
     },
+    generation: () => generation,
   };
 }

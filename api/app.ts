@@ -26,13 +26,17 @@ import { customerLinkRoutes } from './routes/customer-links';
 import { customerRoutes } from './routes/customers';
 import { milestoneRoutes } from './routes/milestones';
 import { projectRoutes } from './routes/projects';
+import { recordingRoutes } from './routes/recordings';
+import { sessionRoutes } from './routes/sessions';
 import { taskCommentRoutes } from './routes/task-comments';
 import { taskFromTemplateRoutes } from './routes/task-from-template';
 import { taskTemplateRoutes } from './routes/task-templates';
 import { tenantRoutes } from './routes/tenant';
+import { writebackRoutes } from './routes/writebacks';
 import { ErrorBody } from './schemas/common';
 import { CustomerSchema } from './schemas/customers';
 import { MilestoneSchema, ProjectSchema } from './schemas/projects';
+import { SessionSchema } from './schemas/sessions';
 import { CommentSchema } from './schemas/task-comments';
 import { TemplateFileSchema, TemplateSchema } from './schemas/task-templates';
 import { AttachmentSchema, CompactTaskRow, TaskDetail, TaskRow } from './schemas/tasks';
@@ -94,7 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addSchema(TaskRow);
   app.addSchema(AttachmentSchema);
   app.addSchema(TaskDetail);
-  for (const schema of [CompactTaskRow, CustomerSchema, ProjectSchema, MilestoneSchema, CommentSchema, TemplateFileSchema, TemplateSchema]) {
+  for (const schema of [CompactTaskRow, CustomerSchema, ProjectSchema, MilestoneSchema, CommentSchema, TemplateFileSchema, TemplateSchema, SessionSchema]) {
     app.addSchema(schema);
   }
 
@@ -113,9 +117,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(taskCommentRoutes, deps);
       await v1.register(taskTemplateRoutes, deps);
       await v1.register(taskFromTemplateRoutes, deps);
+      // Sessions (issue 4): the engineer's device.
+      await v1.register(sessionRoutes, deps);
+      // Job notes owed to FSMs (issue 4): ops find and retry stuck ones.
+      await v1.register(writebackRoutes, deps);
     },
     { prefix: '/v1' },
   );
+  // Signed recording links carry their own credential: no bearer token.
+  await app.register(recordingRoutes, { ...deps, prefix: '/v1' });
   // Integrations (issue 3): admin routes with their own bearer authentication, beside the OAuth callback and webhooks, which have none.
   await app.register(integrationApi, { ...deps, prefix: '/v1' });
   return app;

@@ -15,9 +15,10 @@ import { setOAuthNonce } from '../db/repositories/integration-admin';
 import type { Credentials, Integration } from '../db/repositories/integrations';
 import type { Sql } from '../db/sql';
 import { syncWorkflowId } from '../domain/ids';
-import { type SyncCounts, type SyncProgress, syncProgressQuery } from '../domain/integration-sync';
+import { type SyncProgress, addCounts, syncProgressQuery } from '../domain/integration-sync';
 import type { Provider } from '../domain/task';
-import { ensureIntegrationSchedule, startSyncNow } from '../temporal/integration-schedules';
+import { resumeIntegration, settleIntegrationSchedule } from '../temporal/integration-schedules';
+import { notifyWritebacks } from '../temporal/writebacks';
 import type { AppDeps } from './app';
 import { HttpError, badRequest, conflict } from './errors';
 import { type StateSigner, createStateSigner, newStateNonce } from './oauth-state';
@@ -61,8 +62,10 @@ export function fsmFailure(err: unknown, what: string): unknown {
 
 export const integrationDisconnected = () => conflict('integration_disconnected', 'the integration is disconnected: create a new one to connect again');
 
+/** Where the FSM posts events: one URL per integration, except Jobber's one per app (routed by account). */
 export function webhookUrl(s: IntegrationServices, integration: { id: string; provider: Provider }): string {
-  return `${s.config.publicUrl}/v1/webhooks/${integration.provider}/${integration.id}`;
+  const base = `${s.config.publicUrl}/v1/webhooks/${integration.provider}`;
+  return integration.provider === 'jobber' ? base : `${base}/${integration.id}`;
 }
 
 /** The callback URL and secret to register with the FSM (fsm-apis.md: how each FSM authenticates a delivery). */
@@ -91,7 +94,7 @@ export function integrationView(s: IntegrationServices, row: Integration) {
     syncIntervalSeconds: row.syncIntervalSeconds,
     settings: { build: row.settings.build, companyId: row.settings.companyId },
     lastSyncAt: row.lastSyncAt,
-    lastSyncCounts: row.lastSyncStats as SyncCounts | null,
+    lastSyncCounts: row.lastSyncStats && addCounts(row.lastSyncStats, {}),
     lastError: row.lastError,
     lastErrorAt: row.lastErrorAt,
     connectedAt: row.connectedAt,
@@ -144,17 +147,74 @@ export async function commusoftCredentials(s: IntegrationServices, login: Commus
   }
 }
 
+/** How long the API waits on Temporal for work the reconciler can finish later (a schedule, a first sync). */
+const TEMPORAL_DEADLINE_MS = 5000;
+
+const scheduleTarget = (integration: Integration) => ({
+  tenantId: integration.tenantId,
+  integrationId: integration.id,
+  provider: integration.provider,
+  syncIntervalSeconds: integration.syncIntervalSeconds,
+});
+
+/**
+ * Temporal work that may be left for later: `fn`, within
+ * TEMPORAL_DEADLINE_MS; false (and logged) when Temporal did not take it. The
+ * row keeps its schedule owed until it is made, and the integration-schedule
+ * reconciler (workflows/reconcile-integration-schedules.ts) makes it, and
+ * starts a sync, once Temporal is back.
+ */
+async function unlessTemporalIsDown(s: IntegrationServices, log: FastifyBaseLogger, integrationId: string, fn: () => Promise<void>): Promise<boolean> {
+  try {
+    await s.client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, fn);
+    return true;
+  } catch (err) {
+    log.warn({ err, integrationId }, "Temporal did not take the integration's schedule or sync: the reconciler will");
+    return false;
+  }
+}
+
 /**
  * What follows new credentials (a connection or a reconnection): the
  * schedule is created (or brought up to date), and everything that waited
- * for credentials resumes.
+ * for credentials resumes. The credentials are saved before this, so
+ * Temporal being unreachable does not undo the connection: false, and the
+ * reconciler makes the schedule and starts the sync later.
  */
-export async function afterConnected(s: IntegrationServices, integration: Integration): Promise<void> {
-  const target = { tenantId: integration.tenantId, integrationId: integration.id };
-  await ensureIntegrationSchedule(s.client, s.taskQueue, { ...target, syncIntervalSeconds: integration.syncIntervalSeconds });
-  // Resumes the import: the first sync, or the one a revoked grant stopped (its cursor is kept).
-  // Issue 4: writebacks parked on this integration's needs_reconnect are to be signalled here too.
-  await startSyncNow(s.client, s.taskQueue, target);
+export async function afterConnected(s: IntegrationServices, integration: Integration, log: FastifyBaseLogger): Promise<boolean> {
+  return unlessTemporalIsDown(s, log, integration.id, async () => {
+    // Resumes the import: the first sync, or the one a revoked grant stopped (its cursor is kept).
+    await resumeIntegration(s.sql, s.client, s.taskQueue, scheduleTarget(integration));
+    // Job notes waiting for these credentials try again now.
+    await notifyWritebacks(s, integration.tenantId, integration.id, 'reconnected');
+  });
+}
+
+/** The schedule follows the integration's interval (after a change), now or by the reconciler. */
+export async function scheduleFollows(s: IntegrationServices, integration: Integration, log: FastifyBaseLogger): Promise<boolean> {
+  return unlessTemporalIsDown(s, log, integration.id, () => settleIntegrationSchedule(s.sql, s.client, s.taskQueue, scheduleTarget(integration)));
+}
+
+/**
+ * The FSM account new credentials belong to, for connectors that route
+ * webhooks by account (Jobber); null when there is none, or when the FSM did
+ * not say just now (the next sync asks again: activities/integration-sync.ts).
+ */
+export async function connectedAccount(s: IntegrationServices, integration: Integration, accessToken: string, log: FastifyBaseLogger): Promise<string | null> {
+  const connector = s.registry.connector(integration.provider);
+  if (!connector.accountId) return null;
+  const auth = {
+    accessToken: async () => accessToken,
+    refresh: async (): Promise<string> => {
+      throw new FsmError('auth_expired', `${integration.provider}: the token just issued was refused`);
+    },
+  };
+  try {
+    return await connector.accountId(auth, s.registry.connectionSettings(integration));
+  } catch (err) {
+    log.warn({ err, integrationId: integration.id }, 'the FSM account of new credentials could not be read: the next sync reads it');
+    return null;
+  }
 }
 
 /**

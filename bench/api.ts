@@ -452,7 +452,7 @@ async function main(): Promise<void> {
   console.log(loadedMs === null ? `Data: already loaded in ${DB_NAME}` : `Data: loaded in ${(loadedMs / 1000).toFixed(1)} s`);
 
   // Production requires a credentials key; the bench stores no credentials, so any key does.
-  const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url, LOG_LEVEL: 'warn', CREDENTIALS_KEY: randomBytes(32).toString('base64') });
+  const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url, LOG_LEVEL: 'warn', CREDENTIALS_KEY: randomBytes(32).toString('base64'), RECORDING_URL_KEY: randomBytes(32).toString('base64') });
   const sql = createSql(url, { max: config.databasePoolMax });
   // Only /readyz talks to Temporal; a lazy connection never dials until used.
   const temporalClient = new Client({ connection: Connection.lazy({ address: config.temporal.address }) });

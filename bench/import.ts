@@ -26,7 +26,6 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import pMap from 'p-map';
 import { LocalBlobStore } from '../blob/local-blob-store';
-import { loadConfig } from '../config';
 import { getCommusoftToken } from '../connectors/commusoft';
 import { CredentialCipher } from '../db/crypto';
 import { createTenant } from '../db/repositories/accounts';
@@ -37,7 +36,7 @@ import { startSyncNow } from '../temporal/integration-schedules';
 import { START_CONCURRENCY, startTaskWorkflow } from '../temporal/task-workflows';
 import { COMMUSOFT_BASE_PATH, FakeCommusoft } from '../test/fakes/commusoft';
 import { createWorker } from '../worker';
-import { prepareDatabase, table, writeResult } from './lib';
+import { benchConfig, prepareDatabase, table, writeResult } from './lib';
 
 const JOBS = Number(process.env.BENCH_IMPORT_JOBS || 10_000);
 const ROUND = Math.ceil(JOBS / 2);
@@ -53,12 +52,7 @@ async function main(): Promise<void> {
   const fake = new FakeCommusoft();
   const fsmUrl = `${await fake.start()}${COMMUSOFT_BASE_PATH}`;
   const taskQueue = `bench-import-${randomUUID()}`;
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: url,
-    LOG_LEVEL: 'warn',
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_TASK_QUEUE: taskQueue,
+  const config = benchConfig({ databaseUrl: url, temporalAddress: temporal.address, taskQueue }, {
     COMMUSOFT_BASE_URL: fsmUrl,
     COMMUSOFT_PAGE_SIZE: String(PAGE_SIZE),
   });

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
+import { type Config, loadConfig } from '../config';
 import { migrate } from '../db/migrate';
 
 export const RESULTS_DIR = path.join(__dirname, '..', 'bench-results');
@@ -176,4 +177,16 @@ export function table(headers: string[], rows: string[][]): string {
   const line = (cells: string[]) =>
     cells.map((c, i) => (numeric.test(c) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ').trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line)].join('\n');
+}
+
+/** The configuration a bench's API and worker run with: test defaults, quiet logs, this run's database, Temporal server and task queue. */
+export function benchConfig(run: { databaseUrl: string; temporalAddress: string; taskQueue: string }, env: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: run.databaseUrl,
+    LOG_LEVEL: 'warn',
+    TEMPORAL_ADDRESS: run.temporalAddress,
+    TEMPORAL_TASK_QUEUE: run.taskQueue,
+    ...env,
+  });
 }

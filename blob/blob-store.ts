@@ -11,6 +11,8 @@ export interface BlobStore {
   /** Streams `body` to `key`; a stream that errors leaves nothing behind. */
   put(key: string, body: Readable): Promise<StoredBlob>;
   get(key: string): Promise<Readable | null>;
+  /** Bytes `start` to `end` (inclusive) of `key`: a video player's Range request. */
+  getRange(key: string, start: number, end: number): Promise<Readable | null>;
   delete(key: string): Promise<void>;
   /** Removes every blob under the prefix; idempotent. */
   deletePrefix(prefix: string): Promise<void>;

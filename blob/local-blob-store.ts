@@ -42,14 +42,22 @@ export class LocalBlobStore implements BlobStore {
     return { key, sizeBytes, sha256: hash.digest('hex') };
   }
 
-  async get(key: string): Promise<Readable | null> {
+  get(key: string): Promise<Readable | null> {
+    return this.open(key);
+  }
+
+  getRange(key: string, start: number, end: number): Promise<Readable | null> {
+    return this.open(key, { start, end });
+  }
+
+  private async open(key: string, range?: { start: number; end: number }): Promise<Readable | null> {
     const file = this.pathOf(key);
     try {
       await stat(file);
     } catch {
       return null;
     }
-    return createReadStream(file);
+    return createReadStream(file, range);
   }
 
   async delete(key: string): Promise<void> {

@@ -59,13 +59,23 @@ export interface JobNote {
   text: string;
 }
 
-export type WebhookEvent =
+export type WebhookEvent = (
   /** Answer the FSM with this body (ServiceM8's subscribe challenge). */
   | { kind: 'challenge'; response: string }
   /** These jobs changed: re-fetch them. */
   | { kind: 'jobs_changed'; externalJobIds: string[]; deliveryId: string | null }
+  /**
+   * The FSM account removed our app (Jobber's APP_DISCONNECT): its tokens are
+   * dead, and the integration needs a reconnect. `occurredAt`, when the FSM
+   * says, tells a late delivery from one about the current connection.
+   */
+  | { kind: 'disconnected'; reason: string; occurredAt: string | null; deliveryId: string | null }
   /** A valid delivery we do not act on. */
-  | { kind: 'ignored' };
+  | { kind: 'ignored' }
+) & {
+  /** The FSM account the delivery is about, where it says (Jobber posts every account's deliveries to one URL). */
+  accountId?: string;
+};
 
 export interface WebhookRequest {
   headers: Record<string, string | string[] | undefined>;
@@ -82,6 +92,11 @@ export interface FsmConnector {
   postJobNote(auth: TokenSource, settings: ConnectionSettings, externalJobId: string, text: string): Promise<JobNote>;
   /** The job's notes that contain `marker`, where the FSM lets us read notes (exactly-once writeback). */
   findJobNotes(auth: TokenSource, settings: ConnectionSettings, externalJobId: string, marker: string): Promise<JobNote[]>;
+  /**
+   * The FSM account the credentials belong to, for FSMs whose webhooks must be
+   * routed by account (Jobber: one URL per app, every account's deliveries).
+   */
+  accountId?(auth: TokenSource, settings: ConnectionSettings): Promise<string>;
   /** Checks a webhook's authenticity; false means answer 401 and do nothing. */
   verifyWebhook(request: WebhookRequest, secret: string): boolean;
   parseWebhook(request: WebhookRequest): WebhookEvent;

@@ -12,8 +12,15 @@
  * reading the audit trail means every way of editing counts, with no list of
  * "edit" events to keep in step, and an admin who sets the FSM's value again
  * hands the field back to the FSM.
+ *
+ * The task's status follows the same rule. The FSM's transitions (completed,
+ * deleted or cancelled, reopened) become commands to the task's workflow, the
+ * single writer of status, and only while the status is still the FSM's: a
+ * live task takes a completion or a cancellation, and a task the import
+ * completed (completion source `integration`) takes a reopen. A task a person
+ * completed, cancelled or archived stays as they left it.
  */
-import { type TaskStatus, isLive } from './task';
+import { type CompletionSource, type TaskStatus, isLive } from './task';
 
 export type FsmStatus = 'open' | 'in_progress' | 'completed' | 'cancelled';
 
@@ -42,10 +49,13 @@ export interface ImportedState extends ImportedValues {
 export interface CurrentTask extends ImportedValues {
   id: string;
   status: TaskStatus;
+  completionSource: CompletionSource | null;
   imported: ImportedState | null;
+  /** A command an earlier import owes the task's workflow and has not delivered yet. */
+  importEffect: ImportEffect | null;
 }
 
-export type ImportEffect = 'complete' | 'cancel';
+export type ImportEffect = 'complete' | 'cancel' | 'reopen';
 
 export type ImportDecision =
   | { kind: 'create'; externalJobId: string; state: ImportedState; status: 'open' | 'in_progress' | 'completed' }
@@ -99,14 +109,22 @@ export function planImport(current: CurrentTask | undefined, externalJobId: stri
     changed.push(field);
   }
 
-  // Only the FSM's transitions count, and only for a task still being worked:
-  // a task the tenant closed stays closed (its workflow would refuse anyway).
-  let effect: ImportEffect | null = null;
+  return { kind: 'update', taskId: current.id, externalJobId, state, values: pick(values), changed, effect: effectOf(current, last, state) };
+}
+
+/**
+ * Only the FSM's transitions count (from what the last import saw to what
+ * this one sees), and only while the status is still the FSM's (see above).
+ */
+function effectOf(current: CurrentTask, last: ImportedState | null, state: ImportedState): ImportEffect | null {
   if (isLive(current.status)) {
-    if (gone(state) && !(last && gone(last))) effect = 'cancel';
-    else if (state.status === 'completed' && last?.status !== 'completed') effect = 'complete';
+    if (gone(state) && !(last && gone(last))) return 'cancel';
+    if (state.status === 'completed' && last?.status !== 'completed') return 'complete';
   }
-  return { kind: 'update', taskId: current.id, externalJobId, state, values: pick(values), changed, effect };
+  const reopened = last !== null && last.status === 'completed' && !gone(state) && state.status !== 'completed';
+  // A completion still owed is overtaken too: delivered to a task still live, the reopen does nothing.
+  const fsmClosed = (current.status === 'completed' && current.completionSource === 'integration') || current.importEffect === 'complete';
+  return reopened && fsmClosed ? 'reopen' : null;
 }
 
 function pick(v: ImportedValues): ImportedValues {

@@ -9,7 +9,12 @@ import { defineQuery } from '@temporalio/workflow';
 export interface IntegrationSyncInput {
   tenantId: string;
   integrationId: string;
+  /** Pages per run before continuing as new (default PAGES_PER_RUN; tests set it low). */
+  pagesPerRun?: number;
 }
+
+/** Pages per run of the sync workflow before it continues as new, unless the server suggests it sooner. */
+export const PAGES_PER_RUN = 500;
 
 export interface SyncCounts {
   pages: number;
@@ -22,13 +27,16 @@ export interface SyncCounts {
   completed: number;
   /** Tasks whose job the FSM deleted or cancelled, and which were cancelled. */
   cancelled: number;
+  /** Completed tasks whose job the FSM reopened, and which were reopened. */
+  reopened: number;
 }
 
-export const ZERO_COUNTS: SyncCounts = { pages: 0, jobsSeen: 0, created: 0, updated: 0, unchanged: 0, completed: 0, cancelled: 0 };
+export const ZERO_COUNTS: SyncCounts = { pages: 0, jobsSeen: 0, created: 0, updated: 0, unchanged: 0, completed: 0, cancelled: 0, reopened: 0 };
 
-export function addCounts(a: SyncCounts, b: Partial<SyncCounts>): SyncCounts {
-  const sum = { ...a };
-  for (const key of Object.keys(ZERO_COUNTS) as (keyof SyncCounts)[]) sum[key] += b[key] ?? 0;
+/** Counts saved before a count existed (a listing resumed across a deploy) read as zero. */
+export function addCounts(a: Partial<SyncCounts>, b: Partial<SyncCounts>): SyncCounts {
+  const sum = { ...ZERO_COUNTS };
+  for (const key of Object.keys(ZERO_COUNTS) as (keyof SyncCounts)[]) sum[key] = (a[key] ?? 0) + (b[key] ?? 0);
   return sum;
 }
 
@@ -73,11 +81,12 @@ export interface SyncProgress extends SyncCounts {
 }
 
 export function progressOf(listing: SyncListing, done = false): SyncProgress {
-  return { ...listing.counts, listingId: listing.id, full: listing.full, phase: done ? 'done' : listing.phase, startedAt: listing.startedAt };
+  return { ...addCounts(listing.counts, {}), listingId: listing.id, full: listing.full, phase: done ? 'done' : listing.phase, startedAt: listing.startedAt };
 }
 
 export type SyncStart =
-  | { run: true; progress: SyncProgress }
+  /** `generation`: the connection the sync runs with (absent in runs begun before it was recorded). */
+  | { run: true; progress: SyncProgress; generation?: number }
   /** Nothing to do: the integration is gone, disconnected, or waits for a reconnect. */
   | { run: false; reason: string };
 

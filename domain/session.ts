@@ -57,6 +57,8 @@ export interface WritebackInput {
   maxBackoffSeconds?: number;
   /** After this long the writeback ends as failed (default 7 days). */
   deadlineSeconds?: number;
+  /** Longest one try may run (default 300); its heartbeat times out after at most 30 s. */
+  attemptTimeoutSeconds?: number;
 }
 
 export interface WritebackResult {

@@ -10,7 +10,7 @@
  */
 import { ActivityFailure, ApplicationFailure, CancellationScope, continueAsNew, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createIntegrationSyncActivities } from '../activities/integration-sync';
-import { type IntegrationSyncInput, type SyncProgress, type SyncResult, syncProgressQuery } from '../domain/integration-sync';
+import { type IntegrationSyncInput, PAGES_PER_RUN, type SyncProgress, type SyncResult, syncProgressQuery } from '../domain/integration-sync';
 
 type Activities = ReturnType<typeof createIntegrationSyncActivities>;
 
@@ -33,9 +33,6 @@ const { importJobsPage } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 40 },
 });
 
-/** Pages per run before continuing as new, unless the server suggests it sooner. */
-const PAGES_PER_RUN = 500;
-
 export async function integrationSyncWorkflow(input: IntegrationSyncInput): Promise<SyncResult> {
   let progress: SyncProgress | null = null;
   setHandler(syncProgressQuery, () => progress);
@@ -44,28 +41,38 @@ export async function integrationSyncWorkflow(input: IntegrationSyncInput): Prom
   if (!start.run) return { outcome: 'skipped', reason: start.reason, progress: null };
   progress = start.progress;
 
+  // The cursor is on the integration row: the next run resumes the listing from the last saved page.
+  const pagesPerRun = input.pagesPerRun ?? PAGES_PER_RUN;
   for (let pages = 0; progress.phase !== 'done'; pages++) {
-    if (pages >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested) await continueAsNew<typeof integrationSyncWorkflow>(input);
+    if (pages >= pagesPerRun || workflowInfo().continueAsNewSuggested) await continueAsNew<typeof integrationSyncWorkflow>(input);
     let next: SyncProgress | null;
     try {
       next = await importJobsPage(input);
     } catch (err) {
-      return ended(input, progress, err);
+      return ended(input, progress, start.generation, err);
     }
     progress = next ?? { ...progress, phase: 'done' };
   }
   return { outcome: 'completed', progress };
 }
 
-/** Records why the sync stopped on the integration, then ends it: quietly when it waits for a reconnect, else as a failure. */
-async function ended(input: IntegrationSyncInput, progress: SyncProgress, err: unknown): Promise<SyncResult> {
+/**
+ * Records why the sync stopped on the integration, then ends it: quietly when
+ * it waits for a reconnect, else as a failure. When the integration was
+ * reconnected while this run failed, the failure belongs to the old
+ * credentials: the sync runs again on the new ones (the reconnect's own start
+ * of sync/<id> joined this run, so nothing else would).
+ */
+async function ended(input: IntegrationSyncInput, progress: SyncProgress, generation: number | undefined, err: unknown): Promise<SyncResult> {
   if (isCancellation(err)) {
     await CancellationScope.nonCancellable(() => endIntegrationSync({ ...input, failure: null }));
     throw err;
   }
   const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : null;
   const failure = { type: cause?.type ?? 'unknown', message: cause?.message ?? (err as Error).message };
-  await endIntegrationSync({ ...input, failure });
+  const end = await endIntegrationSync({ ...input, failure, generation });
+  // Absent in histories recorded before the activity answered.
+  if (end?.reconnected) await continueAsNew<typeof integrationSyncWorkflow>(input);
   // The grant is gone: nothing to retry until a tenant admin reconnects (the integration says so).
   if (failure.type === 'auth_revoked') return { outcome: 'needs_reconnect', reason: failure.message, progress };
   throw err;

@@ -6,20 +6,22 @@
  * nothing when a sync (from a webhook or "sync now") is already running.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { ParentClosePolicy, startChild } from '@temporalio/workflow';
+import { ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
 import { syncWorkflowId } from '../domain/ids';
 import type { IntegrationSyncInput } from '../domain/integration-sync';
-import { TenantIdAttr } from '../domain/search-attributes';
+import { FsmProviderAttr, TenantIdAttr } from '../domain/search-attributes';
 import { integrationSyncWorkflow } from './integration-sync';
 
 export async function scheduledIntegrationSyncWorkflow(input: IntegrationSyncInput): Promise<{ started: boolean }> {
+  // The schedule tags its runs with the provider (temporal/integration-schedules.ts): the sync carries it on for ops' queries.
+  const provider = workflowInfo().typedSearchAttributes.get(FsmProviderAttr);
   try {
     await startChild(integrationSyncWorkflow, {
       workflowId: syncWorkflowId(input.integrationId),
       args: [input],
       // The sync outlives this workflow, which ends as soon as the sync has started.
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      typedSearchAttributes: [{ key: TenantIdAttr, value: input.tenantId }],
+      typedSearchAttributes: [{ key: TenantIdAttr, value: input.tenantId }, ...(provider ? [{ key: FsmProviderAttr, value: provider }] : [])],
     });
     return { started: true };
   } catch (err) {

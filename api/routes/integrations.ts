@@ -12,7 +12,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { createIntegration, getIntegration, listIntegrations, type Integration } from '../../db/repositories/integrations';
 import { disconnectIntegration, initIntegration, saveConnection, updateIntegration } from '../../db/repositories/integration-admin';
-import { deleteIntegrationSchedule, ensureIntegrationSchedule, startSyncNow } from '../../temporal/integration-schedules';
+import { NO_WRITEBACK_TROUBLE, writebackSummaries } from '../../db/repositories/writebacks';
+import { deleteIntegrationSchedule, settleIntegrationSchedule, startSyncNow } from '../../temporal/integration-schedules';
+import { notifyWritebacks } from '../../temporal/writebacks';
 import type { AppDeps } from '../app';
 import {
   DISPLAY_NAMES,
@@ -25,6 +27,7 @@ import {
   integrationView,
   oauthSettingsOf,
   runningSyncProgress,
+  scheduleFollows,
   startAuthorization,
   webhookSetup,
 } from '../integration-services';
@@ -85,7 +88,9 @@ const adminRoutes: FastifyPluginAsyncTypebox<{ services: IntegrationServices }> 
     },
     async (request) => {
       requireAdmin(request.principal);
-      return { items: (await listIntegrations(sql, request.principal.tenantId)).map((row) => integrationView(s, row)) };
+      const { tenantId } = request.principal;
+      const [rows, writebacks] = await Promise.all([listIntegrations(sql, tenantId), writebackSummaries(sql, tenantId)]);
+      return { items: rows.map((row) => ({ ...integrationView(s, row), ...(writebacks.get(row.id) ?? NO_WRITEBACK_TROUBLE) })) };
     },
   );
 
@@ -126,7 +131,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<{ services: IntegrationServices }> 
         return (await getIntegration(tx, p.tenantId, row.id))!;
       });
       const authorizeUrl = connection ? null : await startAuthorization(s, created);
-      if (connection) await afterConnected(s, created);
+      if (connection) await afterConnected(s, created, request.log);
       return reply.status(201).send({ integration: integrationView(s, await reread(created)), authorizeUrl, webhook: webhookSetup(s, created, webhookSecret) });
     },
   );
@@ -143,7 +148,8 @@ const adminRoutes: FastifyPluginAsyncTypebox<{ services: IntegrationServices }> 
     },
     async (request) => {
       const row = await load(request);
-      return { ...integrationView(s, row), syncProgress: await runningSyncProgress(s, row.id, request.log) };
+      const writebacks = (await writebackSummaries(sql, row.tenantId, row.id)).get(row.id) ?? NO_WRITEBACK_TROUBLE;
+      return { ...integrationView(s, row), ...writebacks, syncProgress: await runningSyncProgress(s, row.id, request.log) };
     },
   );
 
@@ -168,9 +174,11 @@ const adminRoutes: FastifyPluginAsyncTypebox<{ services: IntegrationServices }> 
         syncDirection: writebackEnabled === undefined ? undefined : writebackEnabled ? 'both' : 'import',
       });
       const updated = await reread(row);
+      // Writeback off: job notes not yet posted end as skipped.
+      if (writebackEnabled === false) await notifyWritebacks(s, row.tenantId, row.id, 'disabled');
       // Only a connected integration has a schedule to change; connecting creates it with the interval then stored.
       if (syncIntervalSeconds !== undefined && updated.connectedAt) {
-        await ensureIntegrationSchedule(s.client, s.taskQueue, { tenantId: row.tenantId, integrationId: row.id, syncIntervalSeconds });
+        await scheduleFollows(s, updated, request.log);
       }
       return integrationView(s, updated);
     },
@@ -200,7 +208,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<{ services: IntegrationServices }> 
       if (row.provider !== 'commusoft') return { integration: integrationView(s, row), authorizeUrl: await startAuthorization(s, row) };
       const { credentials, expiresAt } = await commusoftCredentials(s, request.body.login!);
       await sql.begin((tx) => saveConnection(tx, cipher, row.tenantId, row.id, credentials, expiresAt));
-      await afterConnected(s, row);
+      await afterConnected(s, row, request.log);
       return { integration: integrationView(s, await reread(row)), authorizeUrl: null };
     },
   );
@@ -218,7 +226,10 @@ const adminRoutes: FastifyPluginAsyncTypebox<{ services: IntegrationServices }> 
     async (request, reply) => {
       const row = await live(request);
       if (row.status === 'needs_reconnect' || !row.connectedAt) throw conflict('needs_reconnect', 'the integration needs a reconnect before it can sync');
-      const handle = await startSyncNow(s.client, s.taskQueue, { tenantId: row.tenantId, integrationId: row.id });
+      const target = { tenantId: row.tenantId, integrationId: row.id, provider: row.provider };
+      // A schedule Temporal did not take when the integration was connected is made now.
+      if (row.scheduleOwedSince) await settleIntegrationSchedule(sql, s.client, s.taskQueue, { ...target, syncIntervalSeconds: row.syncIntervalSeconds });
+      const handle = await startSyncNow(s.client, s.taskQueue, target);
       return reply.status(202).send({ workflowId: handle.workflowId });
     },
   );
@@ -239,6 +250,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<{ services: IntegrationServices }> 
       // The schedule first: were the row marked and the schedule left, it would keep starting syncs that find nothing to do.
       await deleteIntegrationSchedule(s.client, row.id);
       await disconnectIntegration(sql, row.tenantId, row.id);
+      await notifyWritebacks(s, row.tenantId, row.id, 'disabled');
       if (row.status !== 'disconnected') await cancelRunningSync(s, row.id);
       return reply.status(204).send(null);
     },

@@ -10,7 +10,7 @@ import { exchangeCode } from '../../connectors/oauth';
 import { consumeOAuthNonce, recordIntegrationError, saveConnection } from '../../db/repositories/integration-admin';
 import { type Integration, getIntegration } from '../../db/repositories/integrations';
 import { HttpError } from '../errors';
-import { type IntegrationServices, afterConnected, fsmFailure, integrationView, oauthSettingsOf } from '../integration-services';
+import { type IntegrationServices, afterConnected, connectedAccount, fsmFailure, integrationView, oauthSettingsOf } from '../integration-services';
 import { errors } from '../schemas/common';
 import { OAuthCallbackQuery, OAuthCallbackResult } from '../schemas/integrations';
 
@@ -49,7 +49,8 @@ export const oauthCallbackRoutes: FastifyPluginAsyncTypebox<{ services: Integrat
           "the sync schedule is created, a first sync starts, and the answer opens the post-connection setup: the Dashboard GETs the integration " +
           'and PATCHes `writebackEnabled` (sync_direction both / import). A browser (Accept: text/html) gets a small page that tells the window ' +
           "which opened the flow (`postMessage({type: 'taskhub:integration-connected', integrationId})`); anything else gets JSON. " +
-          'A refusal (`error=access_denied`) leaves the integration needs_reconnect with the error shown: 400.',
+          'A refusal (`error=access_denied`) leaves the integration needs_reconnect with the error shown: 400. When Temporal cannot be ' +
+          'reached, the integration is connected all the same (200); its schedule and first sync follow once Temporal is back.',
         security: [],
         querystring: OAuthCallbackQuery,
         response: {
@@ -86,8 +87,10 @@ export const oauthCallbackRoutes: FastifyPluginAsyncTypebox<{ services: Integrat
         throw fsmFailure(err, `${name} did not issue tokens`);
       }
       const credentials = { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken };
-      await s.sql.begin((tx) => saveConnection(tx, s.cipher, tenantId, integrationId, credentials, tokens.expiresAt));
-      await afterConnected(s, integration);
+      const accountId = await connectedAccount(s, integration, tokens.accessToken, request.log);
+      await s.sql.begin((tx) => saveConnection(tx, s.cipher, tenantId, integrationId, credentials, tokens.expiresAt, accountId));
+      // The connection stands even when Temporal is down: the schedule and first sync then follow from the reconciler.
+      const syncing = await afterConnected(s, integration, request.log);
 
       const connected = (await getIntegration(s.sql, tenantId, integrationId))!;
       const integrationUrl = `/v1/integrations/${integrationId}`;
@@ -95,11 +98,12 @@ export const oauthCallbackRoutes: FastifyPluginAsyncTypebox<{ services: Integrat
       if ((request.headers.accept ?? '').includes('text/html')) {
         return reply.type('text/html').send(connectedPage(connected, integrationUrl));
       }
+      const sync = syncing ? 'its first sync has started' : 'its first sync starts shortly';
       return reply.type('application/json').send({
         integration: integrationView(s, connected),
         next: {
           step: 'post_connection_setup' as const,
-          message: `${name} is connected and its first sync has started. Open the post-connection setup: choose whether to write completed sessions back as job notes (PATCH writebackEnabled).`,
+          message: `${name} is connected and ${sync}. Open the post-connection setup: choose whether to write completed sessions back as job notes (PATCH writebackEnabled).`,
           integrationUrl,
         },
       });

@@ -3,6 +3,7 @@
  * Row writes happen here; lifecycle changes go through the task's workflow.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import stableStringify from 'safe-stable-stringify';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
@@ -26,7 +27,7 @@ import type { Db, Sql } from '../../db/sql';
 import { bulkWorkflowId, taskWorkflowId } from '../../domain/ids';
 import { dueDateChangedSignal } from '../../domain/messages';
 import { type Principal, actorOf } from '../../domain/principal';
-import { type TaskCommand, executeTaskCommand } from '../../temporal/task-commands';
+import { type CommandOutcome, type TaskCommand, executeTaskCommand } from '../../temporal/task-commands';
 import { ensureTaskWorkflows } from '../../temporal/task-workflows';
 import type { AppDeps } from '../app';
 import { HttpError, badRequest, conflict, forbidden, notFound } from '../errors';
@@ -56,6 +57,8 @@ const IdempotencyHeaders = Type.Object({
 type CreateBody = (typeof CreateTaskBody)['static'];
 
 export const attachmentUrl = (taskId: string, id: string) => `/v1/tasks/${taskId}/attachments/${id}`;
+export const sessionUrl = (id: string) => `/v1/sessions/${id}`;
+export const sessionThumbnailUrl = (id: string) => `/v1/sessions/${id}/thumbnail`;
 
 /** The task detail modal: the task, its attachments, its session block and failed sessions. */
 export async function loadTaskDetail(sql: Sql, p: Principal, id: string) {
@@ -68,8 +71,8 @@ export async function loadTaskDetail(sql: Sql, p: Principal, id: string) {
     attachments: attachments.map((a) => ({ ...a, url: attachmentUrl(id, a.id) })),
     session: linked && {
       ...linked,
-      thumbnailUrl: null,
-      url: `/v1/sessions/${linked.id}`,
+      thumbnailUrl: linked.thumbnailKey ? sessionThumbnailUrl(linked.id) : null,
+      url: sessionUrl(linked.id),
     },
     failedSessions: sessions
       .filter((s) => s.status === 'failed' || s.status === 'abandoned')
@@ -118,6 +121,13 @@ export async function createTask(
 function compactRow(r: TaskRow) {
   const { id, title, status, priority, dueAt, dueDate, overdue } = r;
   return { id, title, status, priority, dueAt, dueDate, overdue, assignees: r.assignees.map((a) => ({ id: a.id, name: a.name })) };
+}
+
+/** A command the task's workflow refused, as HTTP: the task gone is 404, a refused transition 409 with its reason. */
+export function throwIfRefused(result: CommandOutcome): void {
+  if (result.ok) return;
+  if (result.code === 'not_found') throw notFound();
+  throw conflict('invalid_transition', result.message);
 }
 
 /** Who may run which lifecycle command on a task. */
@@ -258,11 +268,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) 
       command,
       task.assignees.map((a) => a.id),
     );
-    const result = await executeTaskCommand(sql, deps.temporal, p.tenantId, id, command, { actor: actorOf(p) });
-    if (!result.ok) {
-      if (result.code === 'not_found') throw notFound();
-      throw conflict('invalid_transition', result.message);
-    }
+    throwIfRefused(await executeTaskCommand(sql, deps.temporal, p.tenantId, id, command, { actor: actorOf(p) }));
   }
 
   const commandRoute = (path: string, summary: string, toCommand: (body: unknown) => TaskCommand, body?: typeof StatusBody) =>
@@ -410,8 +416,9 @@ export const taskRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) 
   );
 };
 
+/** The body's hash for Idempotency-Key reuse checks: keys sorted, so a retry that orders its JSON differently is the same request. */
 function hashOf(body: unknown): string {
-  return createHash('sha256').update(JSON.stringify(body)).digest('hex');
+  return createHash('sha256').update(stableStringify(body) ?? '').digest('hex');
 }
 
 function keyReused(): HttpError {

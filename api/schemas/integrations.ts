@@ -79,6 +79,7 @@ const counts = {
   unchanged: Type.Integer(),
   completed: Type.Integer({ description: 'tasks whose job the FSM completed' }),
   cancelled: Type.Integer({ description: 'tasks whose job the FSM deleted or cancelled' }),
+  reopened: Type.Integer({ description: 'tasks the FSM had completed whose job it reopened' }),
 };
 
 export const SyncCountsSchema = Type.Object(counts);
@@ -107,7 +108,9 @@ const integrationProps = {
   lastErrorAt: Nullable(Timestamp),
   connectedAt: Nullable(Timestamp),
   disconnectedAt: Nullable(Timestamp),
-  webhookUrl: Type.String({ description: 'where the FSM posts events (ServiceM8 adds ?secret=…, shown once when the integration is created)' }),
+  webhookUrl: Type.String({
+    description: "where the FSM posts events (ServiceM8 adds ?secret=…, shown once when the integration is created; Jobber: the app's one URL, /v1/webhooks/jobber)",
+  }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 };
@@ -121,26 +124,41 @@ const integrationExample = {
   syncIntervalSeconds: 300,
   settings: {},
   lastSyncAt: '2026-05-18T09:05:00.000Z',
-  lastSyncCounts: { pages: 3, jobsSeen: 120, created: 4, updated: 7, unchanged: 109, completed: 2, cancelled: 0 },
+  lastSyncCounts: { pages: 3, jobsSeen: 120, created: 4, updated: 7, unchanged: 109, completed: 2, cancelled: 0, reopened: 0 },
   lastError: null,
   lastErrorAt: null,
   connectedAt: '2026-05-01T08:00:00.000Z',
   disconnectedAt: null,
-  webhookUrl: `https://api.example.com/v1/webhooks/jobber/${EXAMPLE_ID}`,
+  webhookUrl: 'https://api.example.com/v1/webhooks/jobber',
   createdAt: '2026-05-01T07:59:00.000Z',
   updatedAt: '2026-05-18T09:05:00.000Z',
 };
 
 export const IntegrationSchema = Type.Object(integrationProps, { examples: [integrationExample] });
 
-export const IntegrationList = Type.Object({ items: Type.Array(IntegrationSchema) });
+/** The card's writeback side (GET /v1/integrations and /:id): job notes needing attention, and the error badge's latest error. */
+const writebackProps = {
+  writebacks: Type.Object(
+    { failed: Type.Integer(), waiting_for_reconnect: Type.Integer(), retrying: Type.Integer() },
+    { description: 'job notes not posted, by state (GET /v1/writebacks?integrationId=…&state=… lists them)' },
+  ),
+  lastWritebackError: Nullable(
+    Type.Object({ message: Type.String(), at: Timestamp }, { description: 'the latest error of a job note still failed, retrying or waiting for a reconnect' }),
+  ),
+};
+const writebackExample = { writebacks: { failed: 0, waiting_for_reconnect: 0, retrying: 0 }, lastWritebackError: null };
+
+export const IntegrationCard = Type.Object({ ...integrationProps, ...writebackProps }, { examples: [{ ...integrationExample, ...writebackExample }] });
+
+export const IntegrationList = Type.Object({ items: Type.Array(IntegrationCard) });
 
 export const IntegrationDetail = Type.Object(
   {
     ...integrationProps,
+    ...writebackProps,
     syncProgress: Nullable({ ...SyncProgressSchema, description: 'the running sync (sync/<id>): pages, jobs seen, created, updated…; null when none runs' }),
   },
-  { examples: [{ ...integrationExample, status: 'syncing', syncProgress: null }] },
+  { examples: [{ ...integrationExample, ...writebackExample, status: 'syncing', syncProgress: null }] },
 );
 
 export const WebhookSetup = Type.Object({
@@ -185,11 +203,20 @@ export const WebhookParams = Type.Object({ provider: StringEnum(PROVIDERS), inte
 
 export const WebhookQuery = Type.Object({ secret: Type.Optional(Type.String({ maxLength: 200, description: "ServiceM8's shared secret" })) });
 
+const WebhookAction = StringEnum(['sync_started', 'duplicate', 'ignored', 'needs_reconnect'] as const, {
+  description:
+    "sync_started: the sync (sync/<id>) was started or joined; duplicate: this delivery was seen before; ignored: nothing to do (or another account's event); needs_reconnect: the integration waits for a reconnect (Jobber APP_DISCONNECT marks it so)",
+});
+
 export const WebhookAccepted = Type.Object({
   received: Type.Literal(true),
-  action: StringEnum(['sync_started', 'duplicate', 'ignored', 'needs_reconnect'] as const, {
-    description:
-      'sync_started: the sync (sync/<id>) was started or joined; duplicate: this delivery was seen before; ignored: nothing to do; needs_reconnect: the integration waits for a reconnect (Jobber APP_DISCONNECT marks it so)',
-  }),
+  action: WebhookAction,
   workflowId: Type.Optional(Type.String()),
+});
+
+export const AccountWebhookAccepted = Type.Object({
+  received: Type.Literal(true),
+  integrations: Type.Array(Type.Object({ integrationId: Uuid, action: WebhookAction, workflowId: Type.Optional(Type.String()) }), {
+    description: "what the delivery did to each integration connected to its account; empty for an account no integration holds",
+  }),
 });

@@ -8,7 +8,7 @@ import type { OAuthSettings } from '../oauth';
 import type { FsmConnector, JobNote } from '../types';
 import { createJobberApi } from './api';
 import { type JobberJobNode, type JobberNoteNode, mapJobberJob, mapJobberNote } from './mappers';
-import { CHANGED_JOBS, CREATE_JOB_NOTE, JOB, JOB_NOTES } from './queries';
+import { ACCOUNT, CHANGED_JOBS, CREATE_JOB_NOTE, JOB, JOB_NOTES } from './queries';
 import { parseJobberWebhook, verifyJobberWebhook } from './webhook';
 
 export const JOBBER_DEFAULTS = {
@@ -136,6 +136,13 @@ export function createJobberConnector(options: JobberOptions = {}): FsmConnector
         after = job.notes.pageInfo.hasNextPage ? job.notes.pageInfo.endCursor : null;
       } while (after);
       return found;
+    },
+
+    /** Jobber posts every account's webhooks to the app's one URL, naming the account: this is how they are routed. */
+    async accountId(auth, settings) {
+      const { account } = await graphql<{ account: { id: string } | null }>(auth, settings, ACCOUNT, {});
+      if (!account) throw new FsmError('transient', 'jobber: the account query answered no account', { provider: 'jobber' });
+      return account.id;
     },
 
     verifyWebhook: verifyJobberWebhook,

@@ -80,3 +80,10 @@ export const JOB_NOTES = /* GraphQL */ `
     }
   }
 `;
+
+/** The account the token belongs to (`Query.account`): Jobber's webhooks name it as `accountId`. */
+export const ACCOUNT = /* GraphQL */ `
+  query TaskHubAccount {
+    account { id }
+  }
+`;

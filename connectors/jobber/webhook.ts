@@ -2,7 +2,9 @@
  * Jobber webhooks (fsm-apis.md §3.5): `X-Jobber-Hmac-SHA256` is
  * Base64(HMAC-SHA256(app client secret, raw body)), as the official
  * template's WebhookReceiverController checks it. The payload carries ids
- * only: the job is re-fetched.
+ * only (a job event starts a sync), and the account it is about: an app has
+ * one webhook URL for every account that installed it, so deliveries are
+ * routed by `accountId` (api/routes/webhooks.ts).
  */
 import type { WebhookEvent, WebhookRequest } from '../types';
 import { bytesEqual, headerValue, hmacSha256 } from '../webhook-auth';
@@ -24,18 +26,21 @@ export function parseJobberWebhook(req: WebhookRequest): WebhookEvent {
   } catch {
     return { kind: 'ignored' };
   }
-  const event = body.data?.webHookEvent;
-  // JOB_CREATE / JOB_UPDATE / JOB_DESTROY (and JOB_CLOSED in newer versions): re-fetch the job;
-  // a destroyed one comes back null, which the sync treats as deleted.
-  if (!event?.topic?.startsWith('JOB_') || !event.itemId) {
-    // APP_DISCONNECT lands here too: the integrations layer, which knows the
-    // account, should mark the integration needs_reconnect on it (WebhookEvent
-    // has no kind for that yet); the next API call fails auth_revoked anyway.
-    return { kind: 'ignored' };
-  }
+  const event = body?.data?.webHookEvent;
+  if (!event || typeof event !== 'object') return { kind: 'ignored' };
+  // Jobber posts every account's deliveries to the app's one URL: the account says whose it is.
+  const account = typeof event.accountId === 'string' && event.accountId ? { accountId: event.accountId } : {};
+  // The schema spells the time `occuredAt`, the docs `occurredAt` (fsm-apis.md §3.5): accept both.
+  const at = event.occurredAt ?? event.occuredAt ?? null;
   // Delivery is at-least-once and carries no delivery id: the event's own
-  // identity (topic, item, time) makes a repeat recognisable. The schema spells
-  // the time `occuredAt`, the docs `occurredAt` (fsm-apis.md §3.5): accept both.
-  const at = event.occurredAt ?? event.occuredAt ?? '';
-  return { kind: 'jobs_changed', externalJobIds: [event.itemId], deliveryId: `${event.topic}:${event.itemId}:${at}` };
+  // identity (topic, item, time) makes a repeat recognisable.
+  const deliveryId = `${event.topic}:${event.itemId ?? ''}:${at ?? ''}`;
+  // fsm-apis.md §3.2: the account removed the app, and its tokens are dead.
+  if (event.topic === 'APP_DISCONNECT') {
+    return { kind: 'disconnected', reason: 'the app was disconnected from the Jobber account (APP_DISCONNECT)', occurredAt: at, deliveryId, ...account };
+  }
+  // JOB_CREATE / JOB_UPDATE / JOB_DESTROY (and JOB_CLOSED in newer versions) start a sync, which lists
+  // what changed. A destroyed job is not in that listing: the periodic full listing finds it gone.
+  if (!event.topic?.startsWith('JOB_') || !event.itemId) return { kind: 'ignored', ...account };
+  return { kind: 'jobs_changed', externalJobIds: [event.itemId], deliveryId, ...account };
 }

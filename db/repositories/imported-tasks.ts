@@ -12,7 +12,7 @@
  * and locked in one SELECT, planned in TypeScript, and written back with one
  * INSERT for new tasks and one UPDATE for changed ones.
  */
-import { type CurrentTask, type FsmStatus, type ImportDecision, type ImportedState, planImport } from '../../domain/import-plan';
+import { type CurrentTask, type FsmStatus, type ImportDecision, type ImportEffect, type ImportedState, planImport } from '../../domain/import-plan';
 import type { SyncCounts } from '../../domain/integration-sync';
 import { type Actor, LIVE_STATUSES, type Provider } from '../../domain/task';
 import type { Db } from '../sql';
@@ -104,7 +104,7 @@ async function userIds(db: Db, tenantId: string, jobs: ImportJob[]): Promise<Map
 /** The page's existing tasks, locked until the transaction ends. */
 async function currentTasks(db: Db, ctx: ImportContext, externalIds: string[]): Promise<Map<string, CurrentTask>> {
   const rows = await db<(Omit<CurrentTask, 'dueAt'> & { externalJobId: string; dueAt: Date | null })[]>`
-    SELECT t.id, t.external_job_id, t.status, t.title, t.description, t.due_at, t.customer_id, t.imported,
+    SELECT t.id, t.external_job_id, t.status, t.completion_source, t.title, t.description, t.due_at, t.customer_id, t.imported, t.import_effect,
            coalesce((SELECT array_agg(a.user_id::text ORDER BY a.user_id::text) FROM task_assignees a WHERE a.task_id = t.id), '{}') AS assignee_ids
     FROM tasks t
     WHERE t.tenant_id = ${ctx.tenantId} AND t.integration_id = ${ctx.integrationId} AND t.external_job_id = ANY(${externalIds}::text[])
@@ -182,7 +182,7 @@ async function writeAssignees(db: Db, tenantId: string, replace: string[], pairs
 /** Upserts a page of jobs as tasks. Run it in a transaction: it locks the page's task rows. */
 export async function importJobs(db: Db, ctx: ImportContext, jobs: ImportJob[]): Promise<ImportPageResult> {
   const latest = newestPerJob(jobs);
-  const counts = { jobsSeen: jobs.length, created: 0, updated: 0, unchanged: 0, completed: 0, cancelled: 0 };
+  const counts = { jobsSeen: jobs.length, created: 0, updated: 0, unchanged: 0, completed: 0, cancelled: 0, reopened: 0 };
   if (latest.length === 0) return { counts, created: [], dueChanged: [] };
   const customers = await customerIds(db, ctx, latest);
   const users = await userIds(db, ctx.tenantId, latest);
@@ -216,6 +216,7 @@ export async function importJobs(db: Db, ctx: ImportContext, jobs: ImportJob[]):
   counts.unchanged = decisions.filter((d) => d.kind === 'skip' && d.reason === 'unchanged').length;
   counts.completed = updates.filter((u) => u.effect === 'complete').length;
   counts.cancelled = updates.filter((u) => u.effect === 'cancel').length;
+  counts.reopened = updates.filter((u) => u.effect === 'reopen').length;
   return {
     counts,
     created: created.map(({ externalJobId: _, ...task }) => task),
@@ -228,7 +229,7 @@ export async function importJobs(db: Db, ctx: ImportContext, jobs: ImportJob[]):
 export interface PendingEffect {
   taskId: string;
   externalJobId: string;
-  effect: 'complete' | 'cancel';
+  effect: ImportEffect;
   /** The job version that caused it: with the job id, the command's idempotency key. */
   jobUpdatedAt: string;
 }

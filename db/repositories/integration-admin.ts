@@ -50,7 +50,14 @@ export async function recordIntegrationError(db: Db, tenantId: string, id: strin
     WHERE tenant_id = ${tenantId} AND id = ${id} AND status <> 'disconnected'`;
 }
 
-/** New credentials from a (re)connection: connected, and whatever error the card showed is cleared. Call in a transaction. */
+/**
+ * New credentials from a (re)connection: connected, whatever error the card
+ * showed is cleared, and the connection generation moves on, so a failure
+ * seen with the previous credentials no longer changes the status
+ * (integrations.ts markNeedsReconnect, sync-state.ts endSync). The schedule
+ * is owed until afterConnected (or the reconciler) has made it. `accountId`:
+ * the FSM account of these credentials, where known (Jobber). Call in a transaction.
+ */
 export async function saveConnection(
   db: Db,
   cipher: CredentialCipher,
@@ -58,9 +65,15 @@ export async function saveConnection(
   id: string,
   credentials: Credentials,
   expiresAt: Date | null,
+  accountId: string | null = null,
 ): Promise<void> {
   await saveCredentials(db, cipher, tenantId, id, credentials, expiresAt);
-  await db`UPDATE integrations SET last_error = NULL, last_error_at = NULL WHERE tenant_id = ${tenantId} AND id = ${id}`;
+  await db`
+    UPDATE integrations SET
+      status = CASE WHEN status = 'error' THEN 'connected' ELSE status END,
+      last_error = NULL, last_error_at = NULL, connection_generation = connection_generation + 1, last_connected_at = now(),
+      external_account_id = coalesce(${accountId}, external_account_id), schedule_owed_since = coalesce(schedule_owed_since, now())
+    WHERE tenant_id = ${tenantId} AND id = ${id}`;
 }
 
 export interface IntegrationPatch {
@@ -75,6 +88,9 @@ export async function updateIntegration(db: Db, tenantId: string, id: string, pa
       display_name = coalesce(${patch.displayName ?? null}, display_name),
       sync_direction = coalesce(${patch.syncDirection ?? null}, sync_direction),
       sync_interval_seconds = coalesce(${patch.syncIntervalSeconds ?? null}::int, sync_interval_seconds),
+      -- A connected integration's schedule must follow a new interval (afterwards, or by the reconciler).
+      schedule_owed_since = CASE WHEN ${patch.syncIntervalSeconds ?? null}::int IS NOT NULL AND connected_at IS NOT NULL
+                                 THEN coalesce(schedule_owed_since, now()) ELSE schedule_owed_since END,
       updated_at = now()
     WHERE tenant_id = ${tenantId} AND id = ${id}`;
 }
@@ -87,29 +103,44 @@ export async function disconnectIntegration(db: Db, tenantId: string, id: string
   const rows = await db`
     UPDATE integrations SET
       status = 'disconnected', disconnected_at = coalesce(disconnected_at, now()),
-      credentials = NULL, token_expires_at = NULL, webhook_secret = NULL, oauth_state_nonce = NULL, updated_at = now()
+      credentials = NULL, token_expires_at = NULL, webhook_secret = NULL, oauth_state_nonce = NULL, schedule_owed_since = NULL, updated_at = now()
     WHERE tenant_id = ${tenantId} AND id = ${id} RETURNING id`;
   return rows.length > 0;
 }
 
 export interface WebhookTarget {
+  id: string;
   tenantId: string;
   provider: Provider;
   status: IntegrationStatus;
-  /** Decrypted; null when the integration has none (disconnected). */
+  /** The FSM account its credentials belong to, where known (Jobber). */
+  externalAccountId: string | null;
+  /** Decrypted; null when the integration has none (disconnected), or when it was not read (found by account). */
   webhookSecret: string | null;
 }
 
 /**
- * The integration a webhook names. The only lookup without a tenant: the
- * callback URL carries nothing else, and the secret it is checked against
+ * The integration a webhook names. One of the two lookups without a tenant:
+ * the callback URL carries nothing else, and the secret it is checked against
  * belongs to this one row.
  */
 export async function findWebhookTarget(db: Db, cipher: CredentialCipher, id: string): Promise<WebhookTarget | null> {
-  const [row] = await db<{ tenantId: string; provider: Provider; status: IntegrationStatus; webhookSecret: string | null }[]>`
-    SELECT tenant_id, provider, status, webhook_secret FROM integrations WHERE id = ${id}`;
+  const [row] = await db<WebhookTarget[]>`
+    SELECT id, tenant_id, provider, status, external_account_id, webhook_secret FROM integrations WHERE id = ${id}`;
   if (!row) return null;
   return { ...row, webhookSecret: row.webhookSecret === null ? null : cipher.decrypt(row.webhookSecret, id) };
+}
+
+/**
+ * The live integrations connected to an FSM account: the other lookup without
+ * a tenant, for FSMs that post every account's webhooks to one URL (Jobber),
+ * where the delivery's signature (the app's, not the integration's) is checked first.
+ */
+export async function findAccountWebhookTargets(db: Db, provider: Provider, accountId: string): Promise<WebhookTarget[]> {
+  return db<WebhookTarget[]>`
+    SELECT id, tenant_id, provider, status, external_account_id, NULL AS webhook_secret FROM integrations
+    WHERE provider = ${provider} AND external_account_id = ${accountId} AND status <> 'disconnected'
+    ORDER BY created_at, id`;
 }
 
 /** Remembers a delivery; false when it was seen before (a redelivery: do nothing). */

@@ -15,12 +15,17 @@ export interface SyncTarget {
   status: IntegrationStatus;
   settings: { build?: string; companyId?: string };
   hasCredentials: boolean;
+  /** The connection generation (bumped by each connect and reconnect). */
+  generation: number;
+  /** The FSM account behind the credentials, where recorded (Jobber). */
+  externalAccountId: string | null;
   cursor: SyncCursor;
 }
 
 async function selectTarget(db: Db, tenantId: string, id: string, lock: boolean): Promise<SyncTarget | null> {
   const [row] = await db<(Omit<SyncTarget, 'cursor'> & { syncCursor: Partial<SyncCursor> | null })[]>`
-    SELECT id, tenant_id, provider, status, settings, credentials IS NOT NULL AS has_credentials, sync_cursor
+    SELECT id, tenant_id, provider, status, settings, credentials IS NOT NULL AS has_credentials,
+           connection_generation AS generation, external_account_id, sync_cursor
     FROM integrations WHERE tenant_id = ${tenantId} AND id = ${id} ${lock ? db`FOR UPDATE` : db``}`;
   if (!row) return null;
   const { syncCursor, ...target } = row;
@@ -64,20 +69,36 @@ export async function finishSync(db: Db, tenantId: string, id: string, cursor: S
  * reconnect; the next sync lists again from `since`, which moves only when
  * a listing finishes, so nothing is skipped (a crash, by contrast, retries
  * within the same sync and resumes from the saved page).
+ *
+ * The status and error are written only while the connection is the one the
+ * sync ran with (`generation`; null for a run begun before generations were
+ * recorded): a reconnect made meanwhile wins, and the answer says so
+ * (`reconnected`), so the sync can run again on the new credentials. An
+ * integration already waiting for a reconnect keeps the error that made it.
  */
-export async function endSync(db: Db, tenantId: string, id: string, failure: { message: string; needsReconnect: boolean } | null): Promise<void> {
+export async function endSync(
+  db: Db,
+  tenantId: string,
+  id: string,
+  failure: { message: string; needsReconnect: boolean } | null,
+  generation: number | null,
+): Promise<{ reconnected: boolean }> {
   if (!failure) {
     await db`UPDATE integrations SET status = 'connected', updated_at = now() WHERE tenant_id = ${tenantId} AND id = ${id} AND status = 'syncing'`;
-    return;
+    return { reconnected: false };
   }
-  const status = failure.needsReconnect ? 'needs_reconnect' : 'error';
+  const [row] = await db<{ generation: number }[]>`
+    UPDATE integrations SET sync_cursor = sync_cursor || '{"listing": null, "pageToken": null, "highWatermark": null}', updated_at = now()
+    WHERE tenant_id = ${tenantId} AND id = ${id}
+    RETURNING connection_generation AS generation`;
+  await db`DELETE FROM integration_listing_jobs WHERE tenant_id = ${tenantId} AND integration_id = ${id}`;
+  if (!row) return { reconnected: false };
+  if (generation !== null && row.generation !== generation) return { reconnected: true };
   await db`
     UPDATE integrations SET
-      status = CASE WHEN status IN ('connected', 'syncing', 'error') THEN ${status} ELSE status END,
-      sync_cursor = sync_cursor || '{"listing": null, "pageToken": null, "highWatermark": null}',
-      last_error = ${failure.message}, last_error_at = now(), updated_at = now()
-    WHERE tenant_id = ${tenantId} AND id = ${id}`;
-  await db`DELETE FROM integration_listing_jobs WHERE tenant_id = ${tenantId} AND integration_id = ${id}`;
+      status = ${failure.needsReconnect ? 'needs_reconnect' : 'error'}, last_error = ${failure.message}, last_error_at = now()
+    WHERE tenant_id = ${tenantId} AND id = ${id} AND status IN ('connected', 'syncing', 'error')`;
+  return { reconnected: false };
 }
 
 /** The next sync lists every job (and finds the ones deleted in the FSM), as if the last full listing were long ago. */

@@ -408,6 +408,11 @@ describe('POST /v1/tasks/batch', () => {
     const replay = await api.batch(t.apiKey.auth, body, { key, expected: 200 });
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.json()).toEqual(first.json());
+    // The same body with its keys in another order is the same request.
+    const reordered = body.map((task) => Object.fromEntries(Object.entries(task).reverse()));
+    expect(JSON.stringify(reordered)).not.toBe(JSON.stringify(body));
+    const reorderedReplay = await api.batch(t.apiKey.auth, reordered, { key, expected: 200 });
+    expect(reorderedReplay.json()).toEqual(first.json());
     expect(await countRows(h, 'tasks', t.tenantId)).toBe(3);
     expect(await countRows(h, 'task_events', t.tenantId)).toBe(3);
 

@@ -24,6 +24,8 @@ import {
 import { type Harness, type TenantFixture, createTenantFixture, eventually, firstRow, startHarness } from '../helpers/harness';
 import { WORKSPACE_ROUTES } from '../helpers/workspace-api';
 import { INTEGRATION_ROUTES } from '../integrations-api/routes';
+import { SESSION_ROUTES } from '../helpers/session-api';
+import { WRITEBACK_ROUTES } from '../helpers/writeback-fixture';
 
 type TaskKey = 'open' | 'done' | 'private';
 const STATUS_OF: Record<TaskKey, string> = { open: 'open', done: 'completed', private: 'open' };
@@ -150,8 +152,8 @@ const taskRequest = (owner: Seeded, c: (typeof TASK_ROUTES)[number]) =>
 
 test('the tables cover every /v1 route the app serves, and every route that names a task', async () => {
   // The workspace routes (customers, projects, comments, templates…) have their own tables: workspace-edges.test.ts;
-  // the integrations routes theirs: test/integrations-api/edges.test.ts.
-  const workspace: readonly string[] = [...WORKSPACE_ROUTES, ...INTEGRATION_ROUTES];
+  // the integrations routes theirs: test/integrations-api/edges.test.ts; sessions and writebacks: test/sessions, test/writeback.
+  const workspace: readonly string[] = [...WORKSPACE_ROUTES, ...INTEGRATION_ROUTES, ...SESSION_ROUTES, ...WRITEBACK_ROUTES];
   expect(await uncoveredV1Routes(h.app, [...V1_ROUTES, ...workspace])).toEqual([]);
   const namingATask = servedRoutes(h.app).filter((r) => r.includes('/:id') && !workspace.includes(r));
   expect(namingATask.filter((r) => !TASK_ROUTES.some((c) => c.route === r))).toEqual([]);

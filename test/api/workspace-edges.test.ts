@@ -9,6 +9,8 @@ import { V1_ROUTES, expectError, multipartUpload, uncoveredV1Routes } from '../h
 import { type Harness, type TenantFixture, createTenantFixture, startHarness } from '../helpers/harness';
 import { WORKSPACE_ROUTES, type WorkspaceRoute, workspaceApi, workspaceRows } from '../helpers/workspace-api';
 import { INTEGRATION_ROUTES } from '../integrations-api/routes';
+import { SESSION_ROUTES } from '../helpers/session-api';
+import { WRITEBACK_ROUTES } from '../helpers/writeback-fixture';
 
 let h: Harness;
 let ws: ReturnType<typeof workspaceApi>;
@@ -275,8 +277,8 @@ beforeAll(async () => {
 afterAll(() => h.stop());
 
 test('the tables cover every /v1 route beyond the Tasks API', async () => {
-  // The integrations routes have their own tables: test/integrations-api/edges.test.ts.
-  expect(await uncoveredV1Routes(h.app, [...V1_ROUTES, ...WORKSPACE_ROUTES, ...INTEGRATION_ROUTES])).toEqual([]);
+  // Integrations, sessions and writebacks have their own tables: test/integrations-api/edges.test.ts, test/sessions, test/writeback.
+  expect(await uncoveredV1Routes(h.app, [...V1_ROUTES, ...WORKSPACE_ROUTES, ...INTEGRATION_ROUTES, ...SESSION_ROUTES, ...WRITEBACK_ROUTES])).toEqual([]);
   const withoutInput = WORKSPACE_ROUTES.filter((route) => BAD[route].length === 0);
   expect(withoutInput).toEqual(['GET /v1/tenant']);
 });

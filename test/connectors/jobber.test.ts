@@ -111,6 +111,10 @@ describe('Jobber', () => {
     expect((await job(archived!)).status).toBe('completed');
   });
 
+  test("the account the token belongs to: what Jobber's webhooks name as accountId", async () => {
+    expect(await connector.accountId!(auth, settings)).toBe(fake.accountId);
+  });
+
   test('a destroyed job: its JOB_DESTROY webhook names it, and getJob answers null', async () => {
     const [id] = fake.seedJobs(1);
     fake.deleteJob(id!);
@@ -196,13 +200,20 @@ describe('Jobber', () => {
     expect(connector.verifyWebhook(good, '')).toBe(false);
   });
 
-  test('webhooks: JOB_* names the job with a stable delivery id; other topics and junk are ignored', () => {
+  test('webhooks: JOB_* names the job (and the account) with a stable delivery id; APP_DISCONNECT disconnects; other topics and junk are ignored', () => {
     const delivery = fake.webhook('JOB_UPDATE', 'Z2lkOi8vSm9iYmVyL0pvYi8x');
     const event = connector.parseWebhook(delivery);
-    expect(event).toMatchObject({ kind: 'jobs_changed', externalJobIds: ['Z2lkOi8vSm9iYmVyL0pvYi8x'] });
+    expect(event).toMatchObject({ kind: 'jobs_changed', externalJobIds: ['Z2lkOi8vSm9iYmVyL0pvYi8x'], accountId: fake.accountId });
     expect(connector.parseWebhook(delivery)).toEqual(event); // a redelivery is recognisable
-    expect(connector.parseWebhook(fake.webhook('APP_DISCONNECT', 'Z2lkOi8vSm9iYmVyL0FjY291bnQvMQ=='))).toEqual({ kind: 'ignored' });
-    expect(connector.parseWebhook(fake.webhook('CLIENT_UPDATE', 'x'))).toEqual({ kind: 'ignored' });
+    const disconnect = fake.webhook('APP_DISCONNECT', fake.accountId, undefined, fake.accountId, '2026-05-01T10:00:00Z');
+    expect(connector.parseWebhook(disconnect)).toEqual({
+      kind: 'disconnected',
+      reason: expect.stringContaining('APP_DISCONNECT'),
+      occurredAt: '2026-05-01T10:00:00Z',
+      deliveryId: `APP_DISCONNECT:${fake.accountId}:2026-05-01T10:00:00Z`,
+      accountId: fake.accountId,
+    });
+    expect(connector.parseWebhook(fake.webhook('CLIENT_UPDATE', 'x'))).toEqual({ kind: 'ignored', accountId: fake.accountId });
     expect(connector.parseWebhook({ headers: {}, rawBody: Buffer.from('not json') })).toEqual({ kind: 'ignored' });
     // The schema's WebHookPayload spells it `occuredAt`.
     const misspelt = { data: { webHookEvent: { topic: 'JOB_CREATE', itemId: 'J', occuredAt: '2026-01-01T00:00:00Z' } } };

@@ -1,14 +1,16 @@
 /**
  * The token manager against a real database and a fake OAuth server: one
  * refresh at a time per integration, rotated refresh tokens saved, a revoked
- * grant turning the integration to needs_reconnect with its error.
+ * grant turning the integration to needs_reconnect with its error, unless a
+ * reconnect has replaced the credentials it was seen with.
  */
 import { randomBytes } from 'node:crypto';
 import { createTokenSource } from '../../activities/token-manager';
 import type { OAuthSettings } from '../../connectors/oauth';
 import { CredentialCipher } from '../../db/crypto';
 import { createTenant } from '../../db/repositories/accounts';
-import { createIntegration, getIntegration, saveCredentials } from '../../db/repositories/integrations';
+import { saveConnection } from '../../db/repositories/integration-admin';
+import { type ConnectionSeen, createIntegration, getIntegration, markNeedsReconnect, saveCredentials } from '../../db/repositories/integrations';
 import { createSql, type Sql } from '../../db/sql';
 import { FakeFsm } from '../fakes/fake-fsm';
 import { env, firstRow } from '../helpers/harness';
@@ -86,4 +88,34 @@ test('a revoked grant turns the integration to needs_reconnect with the error an
   await saveCredentials(sql, cipher, ref.tenantId, ref.integrationId, { accessToken: issued.access_token, refreshToken: issued.refresh_token }, null);
   expect(await getIntegration(sql, ref.tenantId, ref.integrationId)).toMatchObject({ status: 'connected', lastError: null });
   expect(await createTokenSource({ sql, cipher }, { ...ref, oauth }).accessToken()).toBe(issued.access_token);
+});
+
+test("a refresh leaves a failed sync's error on the card: only a good sync or a reconnect clears it", async () => {
+  const ref = await connectedIntegration(0);
+  await sql`UPDATE integrations SET status = 'error', last_error = 'simpro 422: refused', last_error_at = now() WHERE id = ${ref.integrationId}`;
+  expect(await createTokenSource({ sql, cipher }, { ...ref, oauth }).accessToken()).not.toBe(ref.issued.access_token);
+  expect(await getIntegration(sql, ref.tenantId, ref.integrationId)).toMatchObject({ status: 'error', lastError: 'simpro 422: refused' });
+});
+
+test('needs_reconnect is written only for the connection a failure was seen with, and keeps the error that caused it', async () => {
+  const ref = await connectedIntegration(3600_000);
+  const source = createTokenSource({ sql, cipher }, { ...ref, oauth });
+  await source.accessToken();
+  const seen = { generation: source.generation()! };
+  const mark = (error: string, guard?: ConnectionSeen) => markNeedsReconnect(sql, ref.tenantId, ref.integrationId, error, guard);
+  const card = () => getIntegration(sql, ref.tenantId, ref.integrationId);
+
+  // A reconnect lands after the failure was seen: the failure no longer counts.
+  const issued = fake.issueTokens();
+  await sql.begin((tx) => saveConnection(tx, cipher, ref.tenantId, ref.integrationId, { accessToken: issued.access_token, refreshToken: issued.refresh_token }, null));
+  expect(await mark('the old grant was refused', seen)).toBe(false);
+  expect(await card()).toMatchObject({ status: 'connected', lastError: null });
+  // Nor does an FSM event from before the reconnect.
+  expect(await mark('app disconnected a minute ago', { at: new Date(Date.now() - 60_000) })).toBe(false);
+
+  // Seen with the current connection: it counts, and later failures keep its error.
+  await source.accessToken();
+  expect(await mark('the grant was refused', { generation: source.generation()! })).toBe(true);
+  expect(await mark('the integration needs a reconnect')).toBe(false);
+  expect(await card()).toMatchObject({ status: 'needs_reconnect', lastError: 'the grant was refused' });
 });

@@ -163,6 +163,10 @@ export class FakeCommusoft extends FakeFsm {
     this.changeJob(uuid, { status: 'closed' });
   }
 
+  reopenJob(uuid: string): void {
+    this.changeJob(uuid, { status: 'open' });
+  }
+
   /** Soft delete, as the generated spec's other resources: `deleted: 1`. */
   deleteJob(uuid: string): void {
     this.changeJob(uuid, { deleted: 1 });

@@ -44,6 +44,7 @@ export class FakeFsm {
   private readonly accessTokens = new Map<string, { expiresAt: number }>();
   private readonly refreshTokens = new Set<string>();
   private faults: Fault[] = [];
+  private holds: { arrive: () => void; released: Promise<void> }[] = [];
   /** Every API response is delayed by this much (slow FSM). */
   delayMs = 0;
 
@@ -150,8 +151,22 @@ export class FakeFsm {
     this.faults.push({ kind: 'lose_response', remaining: times });
   }
 
+  /**
+   * The next API call is held, unanswered, until `release()`: a request in
+   * flight while the test does something else. Faults apply once released.
+   */
+  holdNext(): { arrived: Promise<void>; release: () => void } {
+    let arrive = () => {};
+    let release = () => {};
+    const arrived = new Promise<void>((resolve) => (arrive = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.holds.push({ arrive, released });
+    return { arrived, release };
+  }
+
   clearFaults(): void {
     this.faults = [];
+    this.holds = [];
     this.delayMs = 0;
   }
 
@@ -176,6 +191,11 @@ export class FakeFsm {
       url: path,
       handler: async (req, reply) => {
         if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+        const hold = this.holds.shift();
+        if (hold) {
+          hold.arrive();
+          await hold.released;
+        }
         const status = this.take('status');
         if (status?.kind === 'status') return reply.status(status.status).send(status.body);
         const limited = this.take('rate_limit');

@@ -114,7 +114,7 @@ function requestedCost(document: DocumentNode, selectionSet: SelectionSetNode, v
   return cost(selectionSet);
 }
 
-const IMPLEMENTED = new Set(['jobs', 'job', 'jobCreateNote']);
+const IMPLEMENTED = new Set(['jobs', 'job', 'jobCreateNote', 'account']);
 
 export interface FakeJobberOptions extends Partial<FakeFsmOptions> {
   schema: GraphQLSchema;
@@ -135,6 +135,13 @@ export class FakeJobber extends FakeFsm {
   readonly violations: string[] = [];
   /** userErrors messages the next jobCreateNote calls answer with. */
   private readonly rejections: string[] = [];
+  /**
+   * The Jobber account the next grant is for (the user who approves belongs
+   * to it): tests connect several accounts to the one app by changing it.
+   * The jobs are shared; `account { id }` answers the token's account.
+   */
+  accountId = encodedId('Account', 1);
+  private readonly accountOfToken = new Map<string, string>();
 
   constructor(options: FakeJobberOptions) {
     super({
@@ -160,16 +167,21 @@ export class FakeJobber extends FakeFsm {
    */
   override issueTokens(keepRefreshToken?: string) {
     const { expires_in: ttl, ...issued } = super.issueTokens(keepRefreshToken);
+    this.accountOfToken.set(issued.access_token, this.accountId);
     const body = `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ exp: Math.floor(Date.now() / 1000) + ttl, jti: issued.access_token })}`;
     const jwt = `${body}.${createHmac('sha256', this.signingKey).update(body).digest('base64url')}`;
     return { ...issued, access_token: jwt } as ReturnType<FakeFsm['issueTokens']>;
   }
 
   override authorized(req: FastifyRequest, reply: FastifyReply): boolean {
+    return super.authorized({ headers: { authorization: `Bearer ${this.innerToken(req)}` } } as FastifyRequest, reply);
+  }
+
+  /** The base fake's token inside a genuine JWT; '' for anything else. */
+  private innerToken(req: FastifyRequest): string {
     const [header, payload, signature] = (/^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '').split('.');
     const genuine = signature === createHmac('sha256', this.signingKey).update(`${header}.${payload}`).digest('base64url');
-    const inner = genuine ? (JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8')) as { jti: string }).jti : '';
-    return super.authorized({ headers: { authorization: `Bearer ${inner}` } } as FastifyRequest, reply);
+    return genuine ? (JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8')) as { jti: string }).jti : '';
   }
 
   // ---- Jobs --------------------------------------------------------------------
@@ -200,6 +212,12 @@ export class FakeJobber extends FakeFsm {
   completeJob(id: string): void {
     for (const v of this.records.get(id).visits) v.isComplete = true;
     this.records.change(id, { jobStatus: 'archived', completedAt: this.records.tick() });
+  }
+
+  /** Reopens a closed job: active again, its visits to be done again. */
+  reopenJob(id: string): void {
+    for (const v of this.records.get(id).visits) v.isComplete = false;
+    this.records.change(id, { jobStatus: 'active', completedAt: null });
   }
 
   deleteJob(id: string): void {
@@ -269,14 +287,16 @@ export class FakeJobber extends FakeFsm {
     }
     const { throttled, cost } = this.spend(requestedCost(document, operation.selectionSet, variables));
     if (throttled) return { errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED' } }], extensions: { cost } };
-    const result = await execute({ schema: this.schema, document, rootValue: this.root(), variableValues: variables, operationName });
+    const account = this.accountOfToken.get(this.innerToken(req)) ?? this.accountId;
+    const result = await execute({ schema: this.schema, document, rootValue: this.root(account), variableValues: variables, operationName });
     if (operation.operation === 'mutation' && this.loseThisResponse(reply)) return reply;
     return { ...result, extensions: { cost } };
   }
 
   /** Root resolvers; nested connection fields are functions graphql-js calls with their arguments. */
-  private root() {
+  private root(accountId: string) {
     return {
+      account: () => ({ id: accountId }),
       jobs: (args: { first?: number; after?: string; sort?: { key: string; direction: string }[] }) => {
         const sort = args.sort?.[0];
         const all = [...this.jobs.values()];
@@ -325,11 +345,13 @@ export class FakeJobber extends FakeFsm {
 
   // ---- Webhooks ------------------------------------------------------------------
 
-  /** A delivery as Jobber sends it: JSON body, Base64 HMAC-SHA256 of it under the client secret. */
-  webhook(topic: string, itemId: string, secret = this.clientSecret) {
-    const rawBody = Buffer.from(
-      JSON.stringify({ data: { webHookEvent: { topic, appId: this.clientId, accountId: encodedId('Account', 1), itemId, occurredAt: this.records.tick() } } }),
-    );
+  /**
+   * A delivery as Jobber sends it, about `accountId`: JSON body, Base64
+   * HMAC-SHA256 of it under the client secret, stamped with the real time
+   * (an app's receiver compares it with its own clock).
+   */
+  webhook(topic: string, itemId: string, secret = this.clientSecret, accountId = this.accountId, occurredAt = new Date().toISOString()) {
+    const rawBody = Buffer.from(JSON.stringify({ data: { webHookEvent: { topic, appId: this.clientId, accountId, itemId, occurredAt } } }));
     return {
       headers: { 'content-type': 'application/json', 'x-jobber-hmac-sha256': createHmac('sha256', secret).update(rawBody).digest('base64') },
       rawBody,

@@ -419,6 +419,11 @@ export class FakeServiceM8 extends FakeFsm {
     this.changeJob(uuid, { status: 'Completed', completion_date: sm8Time(this.clock + 1000) });
   }
 
+  /** Back to a Work Order: the job is to be done again. */
+  reopenJob(uuid: string): void {
+    this.changeJob(uuid, { status: 'Work Order', completion_date: undefined });
+  }
+
   /** ServiceM8 deletes by flagging: the job stays in lists with active 0. */
   deleteJob(uuid: string): void {
     this.changeJob(uuid, { active: 0 });

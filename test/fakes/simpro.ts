@@ -302,6 +302,11 @@ export class FakeSimpro extends FakeFsm {
     this.changeJob(id, { Stage: 'Complete', CompletedDate: simproTime(this.clock + 1000).slice(0, 10) });
   }
 
+  /** Back to Pending: the job is to be done again. */
+  reopenJob(id: number): void {
+    this.changeJob(id, { Stage: 'Pending', CompletedDate: null });
+  }
+
   /** Simpro removes a deleted job: it leaves the lists and answers 404. */
   deleteJob(id: number): void {
     this.jobs.delete(id);

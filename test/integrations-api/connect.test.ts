@@ -11,38 +11,29 @@ import { syncWorkflowId } from '../../domain/ids';
 import { expectError } from '../helpers/api-checks';
 import { type TenantFixture, createTenantFixture, eventually } from '../helpers/harness';
 import {
+  type Dashboard,
   OAUTH_PROVIDERS,
   PROVIDERS_UNDER_TEST,
   SETTLE_MS,
-  TEST_TIMEOUT_MS,
   type World,
-  dashboard,
   importedTaskIds,
   latestSyncRun,
   pauseSchedule,
   scheduleOf,
-  startWorld,
   storedRow,
+  useWorld,
 } from './fixture';
 
 let w: World;
-let api: ReturnType<typeof dashboard>;
+let api: Dashboard;
 let t: TenantFixture;
 
-jest.setTimeout(TEST_TIMEOUT_MS);
-
-beforeAll(async () => {
-  w = await startWorld();
-  api = dashboard(w);
-  t = await createTenantFixture(w.h.sql, 'Integrations');
+useWorld((world, dashboard) => {
+  w = world;
+  api = dashboard;
 });
-afterAll(() => w?.stop());
-afterEach(() => {
-  for (const fake of Object.values(w.fakes)) fake.clearFaults();
-  expect(w.fakes.servicem8.violations).toEqual([]);
-  expect(w.fakes.simpro.violations).toEqual([]);
-  expect(w.fakes.jobber.violations).toEqual([]);
-  expect(w.fakes.commusoft.violations).toEqual([]);
+beforeAll(async () => {
+  t = await createTenantFixture(w.h.sql, 'Integrations');
 });
 
 /** The claims inside a state, read without the key (the test's view of what the URL carries). */
@@ -185,15 +176,17 @@ describe('Commusoft, by its login', () => {
     await api.synced(t.admin.auth, id);
   });
 
-  test('a login Commusoft refuses is a 400, and no integration is made', async () => {
+  test('a login Commusoft refuses (any field of it wrong) is a 400 at connect time, and no integration is made', async () => {
     const before = (await w.h.app.inject({ method: 'GET', url: '/v1/integrations', headers: t.admin.auth })).json<{ items: unknown[] }>().items.length;
-    const res = await w.h.app.inject({
-      method: 'POST',
-      url: '/v1/integrations',
-      headers: t.admin.auth,
-      payload: { provider: 'commusoft', login: { ...api.commusoftLogin(), password: 'wrong' } },
-    });
-    expectError(res, 400, 'fsm_refused', /Commusoft did not accept the login/);
+    for (const field of ['password', 'username', 'applicationId', 'clientId'] as const) {
+      const res = await w.h.app.inject({
+        method: 'POST',
+        url: '/v1/integrations',
+        headers: t.admin.auth,
+        payload: { provider: 'commusoft', login: { ...api.commusoftLogin(), [field]: 'wrong' } },
+      });
+      expectError(res, 400, 'fsm_refused', /Commusoft did not accept the login/);
+    }
     const after = (await w.h.app.inject({ method: 'GET', url: '/v1/integrations', headers: t.admin.auth })).json<{ items: unknown[] }>().items.length;
     expect(after).toBe(before);
   });

@@ -141,6 +141,15 @@ const BAD: Record<IntegrationRoute, { name: string; request: () => InjectOptions
       error: 'payload_too_large',
     },
   ],
+  'POST /v1/webhooks/jobber': [
+    { name: 'no signature', request: () => json('POST', '/v1/webhooks/jobber', { data: { webHookEvent: { topic: 'JOB_UPDATE', accountId: 'a', itemId: 'j' } } }), status: 401, error: 'unauthorized' },
+    {
+      name: 'a body over 1 MB',
+      request: () => ({ method: 'POST', url: '/v1/webhooks/jobber', headers: { 'content-type': 'application/json' }, payload: `"${'x'.repeat(1024 * 1024)}"` }),
+      status: 413,
+      error: 'payload_too_large',
+    },
+  ],
 };
 
 test('the tables cover every route of the integrations API', async () => {

@@ -115,6 +115,29 @@ export async function startWorld(): Promise<World> {
   };
 }
 
+export type Dashboard = ReturnType<typeof dashboard>;
+
+/**
+ * A suite's world: started before its tests (handed to `ready`), stopped
+ * after them; after each test the fakes' faults are cleared, and no request
+ * they saw may have broken their FSM's rules.
+ */
+export function useWorld(ready: (w: World, api: Dashboard) => void): void {
+  jest.setTimeout(TEST_TIMEOUT_MS);
+  let world: World | undefined;
+  beforeAll(async () => {
+    world = await startWorld();
+    ready(world, dashboard(world));
+  });
+  afterAll(() => world?.stop());
+  afterEach(() => {
+    for (const fake of Object.values(world!.fakes)) {
+      fake.clearFaults();
+      expect(fake.violations).toEqual([]);
+    }
+  });
+}
+
 /** What the Dashboard (and a browser, and an FSM) send. */
 export function dashboard(w: World) {
   const { h, fakes } = w;

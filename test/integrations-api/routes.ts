@@ -9,6 +9,7 @@ export const INTEGRATION_ROUTES = [
   'POST /v1/integrations/:id/sync',
   'GET /v1/oauth/callback',
   'POST /v1/webhooks/:provider/:integrationId',
+  'POST /v1/webhooks/jobber',
 ] as const;
 
 export type IntegrationRoute = (typeof INTEGRATION_ROUTES)[number];

@@ -3,27 +3,22 @@
  * POST /v1/webhooks/:provider/:integrationId with a real worker and Temporal:
  * a bad signature changes nothing; a good one starts the sync that imports
  * the job; the same delivery twice has one effect; ServiceM8's challenge is
- * echoed; Jobber's APP_DISCONNECT marks the integration.
+ * echoed. Jobber's one URL per app (POST /v1/webhooks/jobber) routes each
+ * delivery by its account; its APP_DISCONNECT marks the integration, unless
+ * a reconnect came after it.
  */
+import { randomUUID } from 'node:crypto';
 import { syncWorkflowId } from '../../domain/ids';
 import type { Provider } from '../../domain/task';
 import { expectError } from '../helpers/api-checks';
 import { type TenantFixture, createTenantFixture, firstRow } from '../helpers/harness';
-import { type Created, PROVIDERS_UNDER_TEST, TEST_TIMEOUT_MS, type World, dashboard, latestSyncRun, pauseSchedule, startWorld } from './fixture';
+import { type Created, type Dashboard, PROVIDERS_UNDER_TEST, type World, latestSyncRun, pauseSchedule, storedRow, useWorld } from './fixture';
 
 let w: World;
-let api: ReturnType<typeof dashboard>;
-
-jest.setTimeout(TEST_TIMEOUT_MS);
-
-beforeAll(async () => {
-  w = await startWorld();
-  api = dashboard(w);
-});
-afterAll(() => w?.stop());
-afterEach(() => {
-  expect(w.fakes.servicem8.violations).toEqual([]);
-  expect(w.fakes.jobber.violations).toEqual([]);
+let api: Dashboard;
+useWorld((world, dashboard) => {
+  w = world;
+  api = dashboard;
 });
 
 interface Delivery {
@@ -38,9 +33,12 @@ const pathOf = (url: string) => {
   return `${u.pathname}${u.search}`;
 };
 
+/** The integration's own webhook path (Jobber's app-wide URL is tested on its own below). */
+const ownPath = (created: Created) => (created.integration.provider === 'jobber' ? `/v1/webhooks/jobber/${created.integration.id}` : pathOf(created.webhook.url));
+
 /** A delivery naming `jobId`, as the FSM sends it: signed with the right secret, or with `forgedSecret`. */
 function delivery(provider: Provider, created: Created, jobId: string, forgedSecret?: string): Delivery {
-  const url = pathOf(created.webhook.url);
+  const url = ownPath(created);
   const secret = forgedSecret ?? created.webhook.secret!;
   switch (provider) {
     case 'servicem8': {
@@ -148,7 +146,7 @@ describe('Jobber', () => {
     const run = await latestSyncRun(w, id);
 
     const d = w.fakes.jobber.webhook('APP_DISCONNECT', 'account-1');
-    const res = await w.h.app.inject({ method: 'POST', url: pathOf(created.webhook.url), headers: d.headers, payload: d.rawBody });
+    const res = await w.h.app.inject({ method: 'POST', url: ownPath(created), headers: d.headers, payload: d.rawBody });
     expect(res.json()).toEqual({ received: true, action: 'needs_reconnect' });
     expect(await api.get(t.admin.auth, id)).toMatchObject({ status: 'needs_reconnect', lastError: expect.stringContaining('APP_DISCONNECT'), lastErrorAt: expect.any(String) });
 
@@ -159,9 +157,107 @@ describe('Jobber', () => {
     // Events it does not act on are acknowledged and ignored.
     await api.reconnect(t.admin.auth, id, 'jobber');
     const client = w.fakes.jobber.webhook('CLIENT_UPDATE', 'client-1');
-    expect((await w.h.app.inject({ method: 'POST', url: pathOf(created.webhook.url), headers: client.headers, payload: client.rawBody })).json()).toEqual({
+    expect((await w.h.app.inject({ method: 'POST', url: ownPath(created), headers: client.headers, payload: client.rawBody })).json()).toEqual({
       received: true,
       action: 'ignored',
     });
+  });
+});
+
+describe('Jobber: one webhook URL for every account', () => {
+  const APP_URL = '/v1/webhooks/jobber';
+  const jobber = () => w.fakes.jobber;
+  const newAccount = () => Buffer.from(`gid://Jobber/Account/${randomUUID()}`).toString('base64');
+  const toApp = (d: { headers: Record<string, string>; rawBody: Buffer }) => send({ url: APP_URL, headers: d.headers, payload: d.rawBody });
+  const accountOf = async (id: string) =>
+    (await firstRow(w.h.sql<{ externalAccountId: string | null }[]>`SELECT external_account_id FROM integrations WHERE id = ${id}`)).externalAccountId;
+
+  /** A tenant connecting its own Jobber account to the app; its first sync has ended and its schedule is paused. */
+  async function connectAccount(name: string) {
+    const t = await createTenantFixture(w.h.sql, name);
+    const account = newAccount();
+    const fake = jobber();
+    const before = fake.accountId;
+    fake.accountId = account;
+    try {
+      const { created, id } = await api.connect(t.admin.auth, 'jobber');
+      await pauseSchedule(w, id);
+      await api.synced(t.admin.auth, id);
+      await w.h.client.workflow.getHandle(syncWorkflowId(id)).result();
+      return { t, created, id, account };
+    } finally {
+      fake.accountId = before;
+    }
+  }
+
+  test('a delivery goes to the integration connected to its accountId, and to no other', async () => {
+    const a = await connectAccount('Jobber account A');
+    const b = await connectAccount('Jobber account B');
+    // The URL to set in the app's Developer Center is the same for every tenant; the account is recorded when connecting (`account { id }`).
+    expect(a.created.webhook).toEqual({ url: `${w.h.config.publicUrl}${APP_URL}`, secret: null });
+    expect(await accountOf(a.id)).toBe(a.account);
+    expect(await accountOf(b.id)).toBe(b.account);
+    const [runA, runB] = [await latestSyncRun(w, a.id), await latestSyncRun(w, b.id)];
+
+    const jobId = seedJob('jobber');
+    const d = jobber().webhook('JOB_UPDATE', jobId, undefined, b.account);
+    const res = await toApp(d);
+    expect({ status: res.statusCode, body: res.json() }).toEqual({
+      status: 200,
+      body: { received: true, integrations: [{ integrationId: b.id, action: 'sync_started', workflowId: `sync/${b.id}` }] },
+    });
+    await w.h.client.workflow.getHandle(syncWorkflowId(b.id)).result();
+    expect(await w.h.sql`SELECT id FROM tasks WHERE integration_id = ${b.id} AND external_job_id = ${jobId}`).toHaveLength(1);
+    expect(await latestSyncRun(w, a.id)).toBe(runA);
+    expect(await latestSyncRun(w, b.id)).not.toBe(runB);
+    // The same delivery again: one effect.
+    expect((await toApp(d)).json()).toEqual({ received: true, integrations: [{ integrationId: b.id, action: 'duplicate' }] });
+
+    // An account no integration holds is acknowledged, so Jobber keeps the app's webhooks on; nothing happens.
+    expect((await toApp(jobber().webhook('JOB_UPDATE', jobId, undefined, newAccount()))).json()).toEqual({ received: true, integrations: [] });
+    // A bad signature: 401, nothing happens.
+    expectError(await toApp(jobber().webhook('JOB_UPDATE', jobId, 'not-the-secret', a.account)), 401, 'unauthorized', /signature/);
+    expectError(await send({ url: APP_URL, headers: { 'content-type': 'application/json' }, payload: d.rawBody }), 401, 'unauthorized');
+    // A's own URL does not take B's events: the app's signature fits every account.
+    const other = jobber().webhook('JOB_UPDATE', seedJob('jobber'), undefined, b.account);
+    expect((await send({ url: ownPath(a.created), headers: other.headers, payload: other.rawBody })).json()).toEqual({ received: true, action: 'ignored' });
+    expect(await latestSyncRun(w, a.id)).toBe(runA);
+
+    // APP_DISCONNECT names A: A waits for a reconnect, with the reason shown; B is untouched.
+    expect((await toApp(jobber().webhook('APP_DISCONNECT', a.account, undefined, a.account))).json()).toEqual({
+      received: true,
+      integrations: [{ integrationId: a.id, action: 'needs_reconnect' }],
+    });
+    expect(await api.get(a.t.admin.auth, a.id)).toMatchObject({ status: 'needs_reconnect', lastError: expect.stringContaining('APP_DISCONNECT') });
+    expect(await api.get(b.t.admin.auth, b.id)).toMatchObject({ status: 'connected', lastError: null });
+  });
+
+  test('an APP_DISCONNECT that happened before the last reconnect changes nothing; a later one disconnects', async () => {
+    const c = await connectAccount('Jobber late disconnect');
+    const beforeReconnect = new Date().toISOString();
+    const fake = jobber();
+    const before = fake.accountId;
+    fake.accountId = c.account;
+    try {
+      await api.reconnect(c.t.admin.auth, c.id, 'jobber');
+    } finally {
+      fake.accountId = before;
+    }
+    // Jobber redelivers: this one is about the connection the reconnect replaced.
+    const late = await toApp(fake.webhook('APP_DISCONNECT', c.account, undefined, c.account, beforeReconnect));
+    expect(late.json()).toEqual({ received: true, integrations: [{ integrationId: c.id, action: 'ignored' }] });
+    expect(await api.get(c.t.admin.auth, c.id)).toMatchObject({ status: 'connected', lastError: null });
+
+    await toApp(fake.webhook('APP_DISCONNECT', c.account, undefined, c.account));
+    expect((await storedRow(w, c.id)).status).toBe('needs_reconnect');
+  });
+
+  test('an integration connected before accounts were recorded learns its account at its next sync', async () => {
+    const d = await connectAccount('Jobber account backfill');
+    await w.h.sql`UPDATE integrations SET external_account_id = NULL WHERE id = ${d.id}`;
+    const res = await w.h.app.inject({ method: 'POST', url: `/v1/integrations/${d.id}/sync`, headers: d.t.admin.auth });
+    expect(res.statusCode).toBe(202);
+    await w.h.client.workflow.getHandle(syncWorkflowId(d.id)).result();
+    expect(await accountOf(d.id)).toBe(d.account);
   });
 });

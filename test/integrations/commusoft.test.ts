@@ -30,6 +30,7 @@ describeImportContract(async () => {
     dueAt: `${SCHEDULED_DAY}T09:00:00.000Z`,
     changeJob: (id, text) => fake.changeJob(id, { title: text.split('\n')[0]!, description: text }),
     completeJob: (id) => fake.completeJob(id),
+    reopenJob: (id) => fake.reopenJob(id),
     deleteJob: (id) => fake.deleteJob(id),
     deletionNeedsFullSync: false,
     firstPageRequests: () => fake.requests.filter((r) => r.path === `${COMMUSOFT_BASE_PATH}/jobs` && r.query.page === '1').length,

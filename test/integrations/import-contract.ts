@@ -1,8 +1,8 @@
 /**
  * What importing from every FSM must do, run against that FSM's fake with a
  * real worker, PostgreSQL and Temporal: 2,000 jobs become 2,000 tasks and a
- * second sync creates none; changed, completed and deleted jobs reach their
- * tasks; an admin's edit survives; 429s slow a sync down without failing
+ * second sync creates none; changed, completed, reopened and deleted jobs
+ * reach their tasks; an admin's edit survives; 429s slow a sync down without failing
  * it; a revoked grant stops it with the integration marked; a worker stopped
  * mid-import resumes from the saved cursor. Each FSM's file supplies an
  * ImportUnderTest.
@@ -40,6 +40,8 @@ export interface ImportUnderTest {
   /** Changes the job as someone in the FSM would: its title becomes the text's first line (where the FSM has titles), its description the text. */
   changeJob(id: string, text: string): void;
   completeJob(id: string): void;
+  /** The FSM reopens a job it had completed (to be done again). */
+  reopenJob(id: string): void;
   deleteJob(id: string): void;
   /** Simpro and Jobber drop deleted jobs from their lists: only a full listing finds them. */
   deletionNeedsFullSync: boolean;
@@ -191,6 +193,27 @@ export function describeImportContract(setup: () => Promise<ImportUnderTest>): v
         return current.status === 'completed' && current;
       });
       expect(task.sessionBadge).toBe('integration');
+    });
+
+    test('a job the FSM reopened reopens the task its completion closed; a task a person completed stays completed', async () => {
+      const [byFsm, byPerson] = [seeded[18]!, seeded[19]!];
+      const { id: personTask } = await taskOf(h, f.integrationId, byPerson);
+      const manual = await h.app.inject({ method: 'POST', url: `/v1/tasks/${personTask}/complete`, headers: f.tenant.admin.auth });
+      expect(manual.statusCode).toBe(200);
+      t.completeJob(byFsm);
+      t.completeJob(byPerson);
+      expect((await f.sync()).progress).toMatchObject({ completed: 1 });
+      await eventually(async () => (await getTask(f, byFsm)).status === 'completed');
+
+      t.reopenJob(byFsm);
+      t.reopenJob(byPerson);
+      expect((await f.sync()).progress).toMatchObject({ reopened: 1 });
+      // Reopened through the task's workflow, as the integration, before the sync ended.
+      expect(await getTask(f, byFsm)).toMatchObject({ status: 'open', sessionBadge: 'none' });
+      const event = await firstRow(h.sql<{ actorKind: string; actorId: string }[]>`
+        SELECT actor_kind, actor_id FROM task_events WHERE task_id = ${(await taskOf(h, f.integrationId, byFsm)).id} AND type = 'task.reopened'`);
+      expect(event).toEqual({ actorKind: 'integration', actorId: f.integrationId });
+      expect(await getTask(f, byPerson)).toMatchObject({ status: 'completed', sessionBadge: 'manual' });
     });
 
     test('a job deleted in the FSM: its task is cancelled', async () => {

@@ -21,6 +21,8 @@ const job = (patch: Partial<ImportedState> = {}): ImportedState => ({
 const imported = (state: ImportedState, patch: Partial<CurrentTask> = {}): CurrentTask => ({
   id: 't1',
   status: 'open',
+  completionSource: null,
+  importEffect: null,
   title: state.title,
   description: state.description,
   dueAt: state.dueAt,
@@ -108,5 +110,40 @@ describe('the FSM closing a job', () => {
   test('a task the tenant already closed is left as they left it', () => {
     const closed = imported(job(), { status: 'archived' });
     expect(planImport(closed, 'j1', job({ status: 'completed', updatedAt: later }))).toMatchObject({ kind: 'update', effect: null });
+  });
+});
+
+describe('the FSM reopening a job it had completed', () => {
+  const completedJob = job({ status: 'completed', updatedAt: later });
+  const reopened = (status: ImportedState['status'] = 'open') => job({ status, updatedAt: '2026-01-03T00:00:00.000Z' });
+
+  test('the task the import completed (Integration ✓) is owed a reopen, whether the job is open or under way again', () => {
+    const closedByFsm = imported(completedJob, { status: 'completed', completionSource: 'integration' });
+    expect(planImport(closedByFsm, 'j1', reopened())).toMatchObject({ kind: 'update', effect: 'reopen' });
+    expect(planImport(closedByFsm, 'j1', reopened('in_progress'))).toMatchObject({ kind: 'update', effect: 'reopen' });
+  });
+
+  test('a completion still owed (not yet delivered) is overtaken by the reopen', () => {
+    const owed = imported(completedJob, { status: 'open', importEffect: 'complete' });
+    expect(planImport(owed, 'j1', reopened())).toMatchObject({ effect: 'reopen' });
+  });
+
+  test('a task a person completed, archived or cancelled stays as they left it', () => {
+    for (const patch of [
+      { status: 'completed', completionSource: 'manual' },
+      { status: 'completed', completionSource: 'session' },
+      { status: 'archived', completionSource: 'integration' },
+      { status: 'cancelled', completionSource: null },
+    ] as const) {
+      expect(planImport(imported(completedJob, patch), 'j1', reopened())).toMatchObject({ kind: 'update', effect: null });
+    }
+  });
+
+  test('only a job the last import saw completed is a reopen: an open job changing is not', () => {
+    const closedByFsm = imported(job(), { status: 'completed', completionSource: 'integration' });
+    expect(planImport(closedByFsm, 'j1', job({ description: 'more work', updatedAt: later }))).toMatchObject({ effect: null });
+    // Reopened straight into deletion: nothing to reopen.
+    const done = imported(completedJob, { status: 'completed', completionSource: 'integration' });
+    expect(planImport(done, 'j1', job({ deleted: true, updatedAt: '2026-01-03T00:00:00.000Z' }))).toMatchObject({ effect: null });
   });
 });

@@ -36,6 +36,7 @@ describeImportContract(async () => {
     dueAt: `${SCHEDULED_DAY}T09:00:00.000Z`,
     changeJob: (id, text) => fake.changeJob(id, { title: text.split('\n')[0]!, instructions: text }),
     completeJob: (id) => fake.completeJob(id),
+    reopenJob: (id) => fake.reopenJob(id),
     deleteJob: (id) => fake.deleteJob(id),
     deletionNeedsFullSync: true,
     firstPageRequests: () =>

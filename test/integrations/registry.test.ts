@@ -19,7 +19,9 @@ describe('CREDENTIALS_KEY', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/CREDENTIALS_KEY is required/);
     expect(() => loadConfig({ NODE_ENV: 'production', CREDENTIALS_KEY: INSECURE_DEV_CREDENTIALS_KEY })).toThrow(/development key/);
-    expect(loadConfig({ NODE_ENV: 'production', CREDENTIALS_KEY: key })).toMatchObject({ credentialsKey: key, credentialsKeyIsDevKey: false });
+    // Production asks for its other keys too (the recordings' signing key).
+    const production = { NODE_ENV: 'production', RECORDING_URL_KEY: randomBytes(32).toString('base64') };
+    expect(loadConfig({ ...production, CREDENTIALS_KEY: key })).toMatchObject({ credentialsKey: key, credentialsKeyIsDevKey: false });
   });
 
   test('development and tests fall back to the labelled insecure key', () => {

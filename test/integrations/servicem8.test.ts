@@ -27,6 +27,7 @@ describeImportContract(async () => {
     dueAt: `${SCHEDULED_DAY}T08:30:00.000Z`,
     changeJob: (id, text) => fake.changeJob(id, { job_description: text }),
     completeJob: (id) => fake.completeJob(id),
+    reopenJob: (id) => fake.reopenJob(id),
     deleteJob: (id) => fake.deleteJob(id),
     deletionNeedsFullSync: false,
     firstPageRequests: () => fake.requests.filter((r) => r.path.endsWith('/job.json') && r.query.cursor === '-1').length,

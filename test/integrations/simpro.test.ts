@@ -28,6 +28,7 @@ describeImportContract(async () => {
     dueAt: `${SCHEDULED_DAY}T00:00:00.000Z`,
     changeJob: (id, text) => fake.changeJob(Number(id), { Name: text.split('\n')[0], Description: `<p>${text.replace(/\n/g, '</p><p>')}</p>` }),
     completeJob: (id) => fake.completeJob(Number(id)),
+    reopenJob: (id) => fake.reopenJob(Number(id)),
     deleteJob: (id) => fake.deleteJob(Number(id)),
     deletionNeedsFullSync: true,
     firstPageRequests: () => fake.requests.filter((r) => r.path === `${SIMPRO_API_PREFIX}/companies/0/jobs/` && r.query.page === '1').length,

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { insertTasks } from '../../db/repositories/tasks';
-import { RECONCILE_SCHEDULE_ID, taskWorkflowId } from '../../domain/ids';
+import { RECONCILE_INTEGRATIONS_SCHEDULE_ID, RECONCILE_SCHEDULE_ID, taskWorkflowId } from '../../domain/ids';
 import { ensureSchedules } from '../../worker';
 import { type Harness, createTenantFixture, env, eventually, firstRow, startHarness } from '../helpers/harness';
 
@@ -14,8 +14,11 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness({ reconcileGraceSeconds: 0, reconcileIntervalSeconds: 1 });
 });
+/** ensureSchedules creates both reconcilers on this suite's task queue; neither may outlive the suite's worker. */
+const deleteSchedules = () =>
+  Promise.all([RECONCILE_SCHEDULE_ID, RECONCILE_INTEGRATIONS_SCHEDULE_ID].map((id) => h.client.schedule.getHandle(id).delete().catch(() => undefined)));
 afterAll(async () => {
-  await h.client.schedule.getHandle(RECONCILE_SCHEDULE_ID).delete().catch(() => undefined);
+  await deleteSchedules();
   await h.stop();
 });
 
@@ -67,7 +70,7 @@ test('a process killed between the row write and the workflow start: the reconci
   await eventually(async () => (await firstRow(h.sql<{ workflowStartedAt: Date | null }[]>`SELECT workflow_started_at FROM tasks WHERE id = ${taskId}`)).workflowStartedAt);
 
   // Stop it, so the next test sees a missing workflow only the API can repair.
-  await h.client.schedule.getHandle(RECONCILE_SCHEDULE_ID).delete();
+  await deleteSchedules();
 
   // And the task works as any other.
   const done = await h.app.inject({ method: 'POST', url: `/v1/tasks/${taskId}/complete`, headers: t.admin.auth });
