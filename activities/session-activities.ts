@@ -70,9 +70,12 @@ async function changeSession(tx: Tx, tenantId: string, taskId: string, change: S
       const [other] = await tx`
         SELECT id FROM sessions WHERE tenant_id = ${tenantId} AND task_id = ${taskId} AND status = 'running' AND id <> ${sessionId}`;
       if (other) throw refuse('a session is already running on this task');
-      await tx`
+      const [inserted] = await tx`
         INSERT INTO sessions (id, tenant_id, task_id, engineer_id) VALUES (${sessionId}, ${tenantId}, ${taskId}, ${change.engineerId})
-        ON CONFLICT (id) DO NOTHING`;
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id`;
+      // The id is the device's choice (api/routes/sessions.ts): one some other session has is refused.
+      if (!inserted) throw refuse('this session id belongs to another session; choose a new one');
       return { applied: true, recordingKey: null };
     }
     case 'complete': {

@@ -238,19 +238,27 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, dep
           'One running session per task (409 otherwise). A session the device stays silent on (no upload, no heartbeat) for ' +
           'SESSION_IDLE_TIMEOUT_SECONDS is failed as abandoned and the task goes back to open.',
         body: StartSessionBody,
-        response: { 201: Type.Ref(SessionSchema), ...errors(400, 401, 403, 404, 409) },
+        response: { 200: Type.Ref(SessionSchema), 201: Type.Ref(SessionSchema), ...errors(400, 401, 403, 404, 409) },
       },
     },
     async (request, reply) => {
       const p = request.principal;
       const { taskId } = request.body;
+      if (request.body.id) {
+        // A repeated start (the device lost the answer): the same session, 200. Anyone else's id is taken.
+        const earlier = await getSession(sql, p.tenantId, request.body.id);
+        if (earlier) {
+          if (earlier.taskId !== taskId) throw conflict('session_id_taken', 'this session id belongs to another session; choose a new one');
+          return reply.status(200).send(await sessionView(deps, p.tenantId, await loadSession(deps, p, earlier.id)));
+        }
+      }
       const task = await getTask(sql, p, taskId);
       if (!task) throw notFound();
       const assigned = task.assignees.some((a) => a.id === p.userId);
       if (!assigned && p.role !== 'admin' && p.kind !== 'api_key') {
         throw forbidden('only an assignee of the task or a tenant admin may start a session on it');
       }
-      const sessionId = randomUUID();
+      const sessionId = request.body.id ?? randomUUID();
       const { idleTimeoutSeconds } = config.sessions;
       await runSessionCommand(deps, p, taskId, { kind: 'start_session', sessionId, engineerId: p.userId, idleTimeoutSeconds });
       return reply.status(201).send(await reloadView(deps, p, sessionId));

@@ -17,7 +17,17 @@ const NO_NUL = '^[^\\u0000]*$';
 const Count = (description: string) => Type.Integer({ minimum: 0, maximum: INT_MAX, description });
 
 export const StartSessionBody = Type.Object(
-  { taskId: Type.String({ format: 'uuid', description: 'a task you are assigned to (admins and API keys: any task)' }) },
+  {
+    taskId: Type.String({ format: 'uuid', description: 'a task you are assigned to (admins and API keys: any task)' }),
+    id: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description:
+          'the session id, chosen by the device (recommended): a start repeated with the same id (a lost response) answers 200 with ' +
+          'that session instead of 409. Without it the server chooses one.',
+      }),
+    ),
+  },
   { additionalProperties: false, examples: [{ taskId: '6e5d4c3b-2a19-4f8e-9d7c-6b5a4f3e2d1c' }] },
 );
 

@@ -51,8 +51,8 @@ export function sessionApi(h: Harness) {
     async assignedTask(t: TenantFixture, body: Json = {}) {
       return tasks.create(t.admin.auth, { title: `Session task ${randomUUID().slice(0, 8)}`, assigneeIds: [t.engineer.id], ...body });
     },
-    async start(auth: Auth, taskId: string, expected = 201) {
-      return send('POST', '/v1/sessions', auth, expected, { taskId });
+    async start(auth: Auth, taskId: string, expected = 201, id?: string) {
+      return send('POST', '/v1/sessions', auth, expected, { taskId, ...(id ? { id } : {}) });
     },
     /** Starts a session as the fixture's engineer on a new assigned task. */
     async started(t: TenantFixture): Promise<SessionBody> {

@@ -4,6 +4,7 @@
  * tenants, and a session completed after its task's workflow was terminated.
  * The post-session pipeline is not asserted on: it is another module's.
  */
+import { randomUUID } from 'node:crypto';
 import type { InjectOptions } from 'fastify';
 import { taskWorkflowId } from '../../domain/ids';
 import { PIPELINE_STATES } from '../../domain/session';
@@ -65,6 +66,31 @@ describe('starting a session', () => {
     const second = await api.start(t.admin.auth, first.taskId, 409);
     expectError(second, 409, 'invalid_transition', /already running/);
     expect(await sessionsOf(first.taskId)).toEqual([{ id: first.id, status: 'running' }]);
+  });
+
+  test('a start repeated with the device-chosen id (a lost answer) is 200 with the same session; that id on another task is 409', async () => {
+    const task = await api.assignedTask(t);
+    const id = randomUUID();
+    const first: SessionBody = (await api.start(t.engineer.auth, task.id, 201, id)).json();
+    expect(first).toMatchObject({ id, taskId: task.id, status: 'running' });
+    const again: SessionBody = (await api.start(t.engineer.auth, task.id, 200, id)).json();
+    expect(again).toMatchObject({ id, taskId: task.id, status: 'running' });
+    expect(await sessionsOf(task.id)).toEqual([{ id, status: 'running' }]);
+    expect((await eventsOf(h, task.id)).filter((e) => e.type === 'session.started')).toHaveLength(1);
+
+    const other = await api.assignedTask(t);
+    expectError(await api.start(t.engineer.auth, other.id, 409, id), 409, 'session_id_taken', /belongs to another session/);
+    expect(await sessionsOf(other.id)).toEqual([]);
+    expect((await api.tasks.get(t.admin.auth, other.id)).status).toBe('open');
+  });
+
+  test("another tenant's session id cannot be taken over: 409, and the task stays open", async () => {
+    const mine = await api.started(t);
+    const other = await createTenantFixture(h.sql, 'Other');
+    const theirs = await api.tasks.create(other.admin.auth, { title: 'Theirs' });
+    expectError(await api.start(other.admin.auth, theirs.id, 409, mine.id), 409, 'invalid_transition', /belongs to another session/);
+    expect((await api.tasks.get(other.admin.auth, theirs.id)).status).toBe('open');
+    expect(await sessionsOf(theirs.id)).toEqual([]);
   });
 
   test('an engineer not assigned to the task gets 403 (they can see it); a private task they cannot see is 404', async () => {
