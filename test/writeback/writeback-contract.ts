@@ -53,12 +53,20 @@ export function describeWritebackContract(provider: Provider): void {
     return ids;
   };
 
-  test('a session completed through the Sessions API leaves exactly one note, in the seed\'s format, line by line; completing it again adds none', async () => {
+  test("start, upload a recording, complete (twice): exactly one note in the seed's format whose video link plays the recording; the task shows Session ✓", async () => {
     const job = await wb.importedJob(provider);
     const auth = job.tenant.admin.auth;
     const started = await w.h.app.inject({ method: 'POST', url: '/v1/sessions', headers: auth, payload: { taskId: job.taskId } });
     expect({ status: started.statusCode, body: started.body }).toMatchObject({ status: 201 });
     const sessionId = started.json<{ id: string }>().id;
+    const recording = Buffer.from(`recording of ${sessionId}`);
+    const uploaded = await w.h.app.inject({
+      method: 'PUT',
+      url: `/v1/sessions/${sessionId}/recording`,
+      headers: { ...auth, 'content-type': 'video/mp4' },
+      payload: recording,
+    });
+    expect({ status: uploaded.statusCode, body: uploaded.body }).toMatchObject({ status: 200 });
     const outcome = { score: 87, durationSeconds: 1860, notes: 'Replaced the fuse; tested the circuit.' };
     for (let i = 0; i < 2; i++) {
       const done = await w.h.app.inject({ method: 'POST', url: `/v1/sessions/${sessionId}/complete`, headers: auth, payload: outcome });
@@ -72,16 +80,31 @@ export function describeWritebackContract(provider: Provider): void {
     const note = expectOneNote(job, sessionId);
     expect(note.id).toBe(row.fsmNoteId);
     const admin = await userOf(job.tenant.admin.id);
-    // No recording was uploaded: the Video line is dropped.
-    expect(note.text.split('\n')).toEqual([
+    const lines = note.text.split('\n');
+    expect(lines).toEqual([
       TITLE,
       `Session: ${sessionId}`,
       'Score: 87%',
       'Duration: 31 minutes',
+      expect.stringMatching(/^Video: https:\/\/taskhub\.example\.test\/v1\/recordings\//),
       `Completed by: ${admin.name} (${admin.email})`,
       'Notes: Replaced the fuse; tested the circuit.',
       `Completed: ${(await endedAt(sessionId)).toISOString()}`,
     ]);
+
+    // The note's link plays the recording (from its permanent key, where the pipeline moved it), with no token.
+    const video = new URL(lines[4]!.slice('Video: '.length));
+    const played = await w.h.app.inject({ method: 'GET', url: `${video.pathname}${video.search}` });
+    expect(played.statusCode).toBe(200);
+    expect(played.rawPayload.equals(recording)).toBe(true);
+
+    const detail = await w.h.app.inject({ method: 'GET', url: `/v1/tasks/${job.taskId}`, headers: auth });
+    expect(detail.json()).toMatchObject({
+      status: 'completed',
+      completionSource: 'session',
+      sessionBadge: 'session',
+      session: { id: sessionId, status: 'completed', durationSeconds: 1860, notes: outcome.notes, url: `/v1/sessions/${sessionId}` },
+    });
   });
 
   test('every line of the seed when the session has all its data, with a signed link to the recording', async () => {
