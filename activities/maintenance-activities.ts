@@ -4,9 +4,14 @@
  * idempotent (update ids, workflow ids), so a retried activity repeats nothing.
  */
 import { heartbeat } from '@temporalio/activity';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import pMap from 'p-map';
+import { findPendingPipelines } from '../db/repositories/session-pipeline';
 import { existingTaskIds, findTasksWithoutWorkflow } from '../db/repositories/tasks';
 import type { Sql } from '../db/sql';
+import { sessionWorkflowId } from '../domain/ids';
+import { TaskIdAttr, TenantIdAttr } from '../domain/search-attributes';
+import type { SessionPipelineInput } from '../domain/session';
 import type { Actor, TaskStatus } from '../domain/task';
 import { type TaskCommand, executeTaskCommand } from '../temporal/task-commands';
 import { type TaskWorkflowDeps, ensureTaskWorkflows } from '../temporal/task-workflows';
@@ -56,6 +61,42 @@ export function createMaintenanceActivities(deps: MaintenanceActivityDeps) {
       const tasks = await findTasksWithoutWorkflow(sql, input.graceSeconds, input.limit);
       await ensureTaskWorkflows(sql, deps, tasks);
       return tasks.length;
+    },
+
+    /**
+     * The task workflow starts a session's pipeline right after recording its
+     * completion; only an operator terminating that workflow in between can
+     * leave a completed session without one. This starts it (once: the id is
+     * session/<id>, never reused) for sessions still `pending` after the
+     * grace period; a pipeline that exists already is left alone. Returns how
+     * many it started.
+     */
+    async startMissingSessionPipelines(input: { graceSeconds: number; limit: number }): Promise<number> {
+      const pending = await findPendingPipelines(sql, input.graceSeconds, input.limit);
+      const started = await pMap(
+        pending,
+        async (s) => {
+          const args: [SessionPipelineInput] = [{ tenantId: s.tenantId, taskId: s.taskId, sessionId: s.id, recordingKey: s.recordingKey }];
+          try {
+            await deps.client.workflow.start('sessionPipelineWorkflow', {
+              workflowId: sessionWorkflowId(s.id),
+              taskQueue: deps.taskQueue,
+              args,
+              workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+              typedSearchAttributes: [
+                { key: TenantIdAttr, value: s.tenantId },
+                { key: TaskIdAttr, value: s.taskId },
+              ],
+            });
+            return true;
+          } catch (err) {
+            if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+            throw err;
+          }
+        },
+        { concurrency: 16 },
+      );
+      return started.filter(Boolean).length;
     },
   };
 }

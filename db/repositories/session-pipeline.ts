@@ -85,3 +85,19 @@ export async function recordSessionCompleted(db: Db, input: SessionCompletedInpu
     SELECT id FROM s`;
   return rows.length > 0;
 }
+
+/** A completed session whose pipeline has not moved since completion. */
+export interface PendingPipeline {
+  tenantId: string;
+  taskId: string;
+  id: string;
+  recordingKey: string | null;
+}
+
+/** Completed sessions still `pending` this long after they ended: their pipeline may never have started. */
+export async function findPendingPipelines(db: Db, graceSeconds: number, limit: number): Promise<PendingPipeline[]> {
+  return db<PendingPipeline[]>`
+    SELECT tenant_id, task_id, id, recording_key FROM sessions
+    WHERE status = 'completed' AND pipeline_state = 'pending' AND ended_at < now() - make_interval(secs => ${graceSeconds})
+    ORDER BY ended_at LIMIT ${limit}`;
+}
