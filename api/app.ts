@@ -2,6 +2,7 @@
  * buildApp(deps): the whole HTTP API as a Fastify instance, without listening.
  * Tests drive it with inject(); server.ts listens.
  */
+import AjvCompiler from '@fastify/ajv-compiler';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
@@ -50,6 +51,24 @@ export interface AppDeps {
 
 export type App = FastifyInstance;
 
+type ValidatorFactory = ReturnType<typeof AjvCompiler>;
+type RouteSchema = { schema: unknown; httpPart?: string };
+
+/**
+ * Query strings, path params and headers arrive as text, so Ajv coerces them
+ * to their schema's types. A JSON body arrives typed: a string where a number
+ * belongs, or one value where a list belongs, is a 400 that says so, not
+ * silently converted.
+ */
+function buildValidator(externalSchemas: Parameters<ValidatorFactory>[0], options: Parameters<ValidatorFactory>[1]) {
+  const coercing = AjvCompiler()(externalSchemas, options) as unknown as (route: RouteSchema) => unknown;
+  const strict = AjvCompiler()(externalSchemas, {
+    ...options,
+    customOptions: { ...options?.customOptions, coerceTypes: false },
+  } as Parameters<ValidatorFactory>[1]) as unknown as (route: RouteSchema) => unknown;
+  return (route: RouteSchema) => (route.httpPart === 'body' ? strict : coercing)(route);
+}
+
 export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
     logger: loggerOptions(deps.config),
@@ -58,6 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+    schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
     bodyLimit: 8 * 1024 * 1024,
   }).withTypeProvider<TypeBoxTypeProvider>();
 

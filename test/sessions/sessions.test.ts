@@ -256,6 +256,11 @@ describe('bad input', () => {
     ['a NUL in notes', { notes: 'nul \u0000 byte' }, 'body.notes'],
     ['a transcript object', { transcript: { text: 'hi' } }, 'body.transcript'],
     ['an unknown field', { colour: 'blue' }, 'body.colour'],
+    // A JSON body is typed: nothing is coerced (query strings are).
+    ['one tool, not a list', { toolsUsed: 'multimeter' }, 'body.toolsUsed'],
+    ['a score as text', { score: '90' }, 'body.score'],
+    ['a number for notes', { notes: 42 }, 'body.notes'],
+    ['a null transcript', { transcript: null }, 'body.transcript'],
   ];
 
   test.each(BAD_COMPLETE)('complete with %s → 400; the session stays running', async (_label, body, path) => {
