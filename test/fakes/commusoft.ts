@@ -43,7 +43,6 @@ export class FakeCommusoft extends FakeFsm {
   readonly violations: string[] = [];
   /** The API user's login; revoking the grant changes the password (a reconnect enters the new one). */
   credentials: CommusoftCredentials = { clientId: 'commusoft-client', username: 'api@example.com', password: 'first-password', applicationId: 'taskhub' };
-  private readonly rejections: string[] = [];
   /** Answer lists as `{[listEnvelope]: [...]}` instead of a bare array (the connector's `listKey`). */
   listEnvelope: string | null = null;
 
@@ -118,7 +117,7 @@ export class FakeCommusoft extends FakeFsm {
     const job = this.jobs.get((req.params as { uuid: string }).uuid);
     if (!job) return reply.status(404).send(error(404, 'Job not found'));
     const text = (req.body as { note?: unknown } | null)?.note;
-    const rejection = this.rejections.shift() ?? (typeof text === 'string' && text.trim() ? undefined : 'note is required');
+    const rejection = this.nextNoteRejection() ?? (typeof text === 'string' && text.trim() ? undefined : 'note is required');
     if (rejection !== undefined) return reply.status(400).send(error(400, rejection));
     const note = { uuid: randomUUID(), note: text as string, createdAt: this.records.tick() };
     job.notes.push(note);
@@ -174,11 +173,6 @@ export class FakeCommusoft extends FakeFsm {
 
   notesOf(uuid: string): string[] {
     return this.records.get(uuid).notes.map((n) => n.note);
-  }
-
-  /** The next note POST answers 400 with this message. */
-  rejectNextNote(message: string): void {
-    this.rejections.push(message);
   }
 
   /** A delivery in our own UNVERIFIED scheme (connectors/commusoft/webhook.ts). */

@@ -44,6 +44,7 @@ export class FakeFsm {
   private readonly accessTokens = new Map<string, { expiresAt: number }>();
   private readonly refreshTokens = new Set<string>();
   private faults: Fault[] = [];
+  private noteRejections: string[] = [];
   private holds: { arrive: () => void; released: Promise<void> }[] = [];
   /** Every API response is delayed by this much (slow FSM). */
   delayMs = 0;
@@ -164,7 +165,18 @@ export class FakeFsm {
     return { arrived, release };
   }
 
+  /** The next note POST is refused with this message, in the FSM's own refusal shape (each fake's note route). */
+  rejectNextNote(message: string): void {
+    this.noteRejections.push(message);
+  }
+
+  /** For note routes: the refusal queued by rejectNextNote, if any (used up). */
+  protected nextNoteRejection(): string | undefined {
+    return this.noteRejections.shift();
+  }
+
   clearFaults(): void {
+    this.noteRejections = [];
     this.faults = [];
     this.holds = [];
     this.delayMs = 0;

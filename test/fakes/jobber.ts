@@ -134,7 +134,6 @@ export class FakeJobber extends FakeFsm {
   /** What the fake found not to match Jobber (invalid documents, a missing version header); tests expect none. */
   readonly violations: string[] = [];
   /** userErrors messages the next jobCreateNote calls answer with. */
-  private readonly rejections: string[] = [];
   /**
    * The Jobber account the next grant is for (the user who approves belongs
    * to it): tests connect several accounts to the one app by changing it.
@@ -254,10 +253,6 @@ export class FakeJobber extends FakeFsm {
 
   // ---- GraphQL -------------------------------------------------------------------
 
-  /** The next `jobCreateNote` answers userErrors with this message (Jobber's validation failure). */
-  rejectNextNote(message: string): void {
-    this.rejections.push(message);
-  }
 
   /** A GraphQL error answer, noted as a violation: a request Jobber would refuse. */
   private refuse(message: string, errors: unknown[] = [{ message }]) {
@@ -314,7 +309,7 @@ export class FakeJobber extends FakeFsm {
         const job = this.jobs.get(jobId);
         // UNVERIFIED: Jobber's answer for a missing job is not public; a GraphQL error names it.
         if (!job) throw Object.assign(new Error(`Job ${jobId} not found`), { extensions: { code: 'NOT_FOUND' } });
-        const rejection = this.rejections.shift() ?? (input.message?.trim() ? undefined : "Message can't be blank");
+        const rejection = this.nextNoteRejection() ?? (input.message?.trim() ? undefined : "Message can't be blank");
         if (rejection !== undefined) return { job: null, jobNote: null, userErrors: [{ message: rejection, path: ['input', 'message'] }] };
         const note = { id: encodedId('JobNote', randomUUID()), message: input.message!, createdAt: this.records.tick() };
         job.notes.push(note);

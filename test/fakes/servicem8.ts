@@ -259,6 +259,8 @@ export class FakeServiceM8 extends FakeFsm {
     this.route('GET', '/note.json', this.list('note', () => this.notes.values()));
     this.route('POST', '/note.json', async (req, reply) => {
       const body = req.body as { uuid?: string; related_object: string; related_object_uuid: string; note: string };
+      const rejection = this.nextNoteRejection();
+      if (rejection !== undefined) return reply.status(400).send({ errorCode: 400, message: rejection });
       const now = this.tick();
       const uuid = body.uuid ?? randomUUID();
       this.notes.set(uuid, { ...body, uuid, active: 1, edit_date: now, create_date: now });

@@ -189,6 +189,8 @@ export class FakeSimpro extends FakeFsm {
     const problems = Object.keys(body).filter((k) => !NOTE_FIELDS.has(k)).map((k) => `${k} is not a job note field`);
     for (const k of ['Subject', 'Note']) if (body[k] !== undefined && body[k] !== null && typeof body[k] !== 'string') problems.push(`${k} must be a string or null`);
     if (problems.length) return this.refuse(req, reply, 422, problems);
+    const rejection = this.nextNoteRejection();
+    if (rejection !== undefined) return reply.status(422).send(simproError(req.url, rejection, 'Note'));
     const note: Row = {
       ID: ++this.nextId,
       Subject: body.Subject ?? null,

@@ -19,7 +19,6 @@ import { writebackWorkflowId } from '../../domain/ids';
 import type { WritebackInput } from '../../domain/session';
 import type { Provider } from '../../domain/task';
 import type { writebackWorkflow } from '../../workflows/writeback';
-import { simproError } from '../fakes/simpro';
 import { SETTLE_MS, type World, dashboard, pauseSchedule } from '../integrations-api/fixture';
 import { type TenantFixture, createTenantFixture, eventually, firstRow } from './harness';
 
@@ -34,12 +33,10 @@ export interface FsmNote {
   text: string;
 }
 
-/** What differs per FSM: how its fake keeps a job's notes, and how it refuses one. */
+/** What differs per FSM: how its fake keeps a job's notes (each refuses one through rejectNextNote). */
 export interface FsmUnderTest {
   provider: Provider;
   notes(jobId: string): FsmNote[];
-  /** The FSM refuses the next note with `message` (Jobber's userErrors, Simpro's 422, …). */
-  refuseNextNote(message: string): void;
 }
 
 export function fsmUnderTest(w: World, provider: Provider): FsmUnderTest {
@@ -49,27 +46,22 @@ export function fsmUnderTest(w: World, provider: Provider): FsmUnderTest {
       return {
         provider,
         notes: (job) => servicem8.notesOn(job).map((n) => ({ id: String(n.uuid), text: String(n.note) })),
-        // ServiceM8's fake has no note rule to break: its 400 answer, as the API sends one.
-        refuseNextNote: (message) => servicem8.failNext(1, 400, { errorCode: 400, message }),
       };
     case 'simpro':
       return {
         provider,
         // Simpro keeps notes as HTML: read as the connector reads them.
         notes: (job) => (simpro.notes.get(Number(job)) ?? []).map((n) => ({ id: String(n.ID), text: htmlToText(String(n.Note ?? '')) })),
-        refuseNextNote: (message) => simpro.failNext(1, 422, simproError('', message, 'Note')),
       };
     case 'jobber':
       return {
         provider,
         notes: (job) => jobber.jobs.get(job)!.notes.map((n) => ({ id: n.id, text: n.message })),
-        refuseNextNote: (message) => jobber.rejectNextNote(message),
       };
     case 'commusoft':
       return {
         provider,
         notes: (job) => commusoft.jobs.get(job)!.notes.map((n) => ({ id: n.uuid, text: n.note })),
-        refuseNextNote: (message) => commusoft.rejectNextNote(message),
       };
   }
 }

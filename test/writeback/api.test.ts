@@ -75,7 +75,7 @@ describe('GET /v1/writebacks', () => {
     const sm8Job = await wb.importedJob('servicem8');
     const posted = await wb.startWriteback(jobber, await wb.completedSession(jobber));
     await posted.handle.result();
-    sm8.refuseNextNote('refused for the test');
+    w.fakes.servicem8.rejectNextNote('refused for the test');
     const failed = await wb.startWriteback(sm8Job, await wb.completedSession(sm8Job));
     await failed.handle.result();
 

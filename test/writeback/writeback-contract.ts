@@ -227,7 +227,7 @@ export function describeWritebackContract(provider: Provider): void {
   test("a refused note fails at once with the FSM's message; retrying it posts the one note, attempts kept", async () => {
     const job = await wb.importedJob(provider);
     const sessionId = await wb.completedSession(job, { score: 12 });
-    fsm.refuseNextNote('the note is not acceptable here');
+    w.fakes[provider].rejectNextNote('the note is not acceptable here');
     const { input, handle } = await wb.startWriteback(job, sessionId);
     expect(await handle.result()).toEqual({ state: 'failed', fsmNoteId: null, reason: expect.stringContaining('the note is not acceptable here') });
     const failed = await wb.writebackRow(input.writebackId);
