@@ -10,7 +10,7 @@ import { findPendingPipelines } from '../db/repositories/session-pipeline';
 import { existingTaskIds, findTasksWithoutWorkflow } from '../db/repositories/tasks';
 import type { Sql } from '../db/sql';
 import { sessionWorkflowId } from '../domain/ids';
-import { TaskIdAttr, TenantIdAttr } from '../domain/search-attributes';
+import { taskSearchAttributes } from '../domain/search-attributes';
 import type { SessionPipelineInput } from '../domain/session';
 import type { Actor, TaskStatus } from '../domain/task';
 import { type TaskCommand, executeTaskCommand } from '../temporal/task-commands';
@@ -83,10 +83,7 @@ export function createMaintenanceActivities(deps: MaintenanceActivityDeps) {
               taskQueue: deps.taskQueue,
               args,
               workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-              typedSearchAttributes: [
-                { key: TenantIdAttr, value: s.tenantId },
-                { key: TaskIdAttr, value: s.taskId },
-              ],
+              typedSearchAttributes: taskSearchAttributes(s.tenantId, s.taskId),
             });
             return true;
           } catch (err) {

@@ -1,3 +1,5 @@
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+
 /** ApplicationFailure type names: workflows throw them, the API maps them to HTTP statuses. */
 export const FailureType = {
   /** The lifecycle state machine refused the transition (HTTP 409). */
@@ -5,3 +7,8 @@ export const FailureType = {
   /** The task row is gone (HTTP 404). */
   TaskNotFound: 'TaskNotFound',
 } as const;
+
+/** The ApplicationFailure an activity failed with (its type says why), if `err` is such an activity's failure. */
+export function activityFailureCause(err: unknown): ApplicationFailure | undefined {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+}

@@ -1,4 +1,5 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { type SearchAttributePair, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { WritebackInput, WritebackState } from './session';
 
 /**
  * Custom search attributes, registered on the dev server by npm run dev and
@@ -12,3 +13,21 @@ export const FsmJobIdAttr = defineSearchAttributeKey('FsmJobId', SearchAttribute
 export const WritebackStateAttr = defineSearchAttributeKey('WritebackState', SearchAttributeType.KEYWORD);
 
 export const SEARCH_ATTRIBUTES = [TenantIdAttr, TaskIdAttr, FsmProviderAttr, FsmJobIdAttr, WritebackStateAttr];
+
+/** What a task's own workflows (lifecycle, session pipeline) are found by. */
+export function taskSearchAttributes(tenantId: string, taskId: string): SearchAttributePair[] {
+  return [
+    { key: TenantIdAttr, value: tenantId },
+    { key: TaskIdAttr, value: taskId },
+  ];
+}
+
+/** What ops search writebacks by; WritebackState is kept current as the state changes. */
+export function writebackSearchAttributes(input: WritebackInput, state: WritebackState): SearchAttributePair[] {
+  return [
+    ...taskSearchAttributes(input.tenantId, input.taskId),
+    { key: FsmProviderAttr, value: input.provider },
+    { key: FsmJobIdAttr, value: input.externalJobId },
+    { key: WritebackStateAttr, value: state },
+  ];
+}

@@ -7,7 +7,7 @@
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { taskWorkflowId } from '../domain/ids';
 import type { TaskLifecycleInput } from '../domain/messages';
-import { TaskIdAttr, TenantIdAttr } from '../domain/search-attributes';
+import { taskSearchAttributes } from '../domain/search-attributes';
 import type { CreatedTask } from '../db/repositories/tasks';
 import type { Db } from '../db/sql';
 import { markWorkflowsStarted } from '../db/repositories/tasks';
@@ -43,10 +43,7 @@ export async function startTaskWorkflow(deps: TaskWorkflowDeps, task: CreatedTas
       workflowId: taskWorkflowId(task.id),
       taskQueue: deps.taskQueue,
       args: [input],
-      typedSearchAttributes: [
-        { key: TenantIdAttr, value: task.tenantId },
-        { key: TaskIdAttr, value: task.id },
-      ],
+      typedSearchAttributes: taskSearchAttributes(task.tenantId, task.id),
     }));
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

@@ -8,7 +8,8 @@
  * each page, so this workflow holds nothing it could lose: a new run (after
  * continue-as-new, or after a failure) picks the listing up where it stands.
  */
-import { ActivityFailure, ApplicationFailure, CancellationScope, continueAsNew, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, continueAsNew, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { activityFailureCause } from '../domain/failures';
 import type { createIntegrationSyncActivities } from '../activities/integration-sync';
 import { type IntegrationSyncInput, PAGES_PER_RUN, type SyncProgress, type SyncResult, syncProgressQuery } from '../domain/integration-sync';
 
@@ -68,7 +69,7 @@ async function ended(input: IntegrationSyncInput, progress: SyncProgress, genera
     await CancellationScope.nonCancellable(() => endIntegrationSync({ ...input, failure: null }));
     throw err;
   }
-  const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : null;
+  const cause = activityFailureCause(err);
   const failure = { type: cause?.type ?? 'unknown', message: cause?.message ?? (err as Error).message };
   const end = await endIntegrationSync({ ...input, failure, generation });
   // Absent in histories recorded before the activity answered.

@@ -14,7 +14,6 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ActivityFailure,
-  ApplicationFailure,
   ParentClosePolicy,
   WorkflowIdReusePolicy,
   isCancellation,
@@ -25,9 +24,9 @@ import {
 } from '@temporalio/workflow';
 import type { PipelineSettings, PipelineStep, createSessionPipelineActivities } from '../activities/session-pipeline';
 import type { createWritebackActivities } from '../activities/writeback-activities';
-import { FailureType } from '../domain/failures';
+import { FailureType, activityFailureCause } from '../domain/failures';
 import { writebackWorkflowId } from '../domain/ids';
-import { FsmJobIdAttr, FsmProviderAttr, TaskIdAttr, TenantIdAttr, WritebackStateAttr } from '../domain/search-attributes';
+import { writebackSearchAttributes } from '../domain/search-attributes';
 import type { SessionPipelineInput, SessionPipelineResult, WritebackInput } from '../domain/session';
 import type { writebackWorkflow } from './writeback';
 
@@ -71,7 +70,7 @@ function aiActivities({ aiMaxAttempts, aiTimeoutMs }: PipelineSettings) {
 
 /** An activity refused because the session (its task) is gone. */
 function sessionGone(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FailureType.TaskNotFound;
+  return activityFailureCause(err)?.type === FailureType.TaskNotFound;
 }
 
 export async function sessionPipelineWorkflow(input: SessionPipelineInput): Promise<SessionPipelineResult> {
@@ -120,13 +119,7 @@ async function startWriteback(input: WritebackInput): Promise<void> {
       args: [input],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-      typedSearchAttributes: [
-        { key: TenantIdAttr, value: input.tenantId },
-        { key: TaskIdAttr, value: input.taskId },
-        { key: FsmProviderAttr, value: input.provider },
-        { key: FsmJobIdAttr, value: input.externalJobId },
-        { key: WritebackStateAttr, value: 'pending' },
-      ],
+      typedSearchAttributes: writebackSearchAttributes(input, 'pending'),
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

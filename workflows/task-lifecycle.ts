@@ -6,7 +6,6 @@
  * database holds.
  */
 import {
-  ActivityFailure,
   ApplicationFailure,
   ParentClosePolicy,
   WorkflowIdReusePolicy,
@@ -23,7 +22,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import { Mutex } from 'async-mutex';
 import type { SessionChange, SessionTransitionResult, createSessionActivities } from '../activities/session-activities';
 import type { createTaskActivities } from '../activities/task-activities';
-import { FailureType } from '../domain/failures';
+import { FailureType, activityFailureCause } from '../domain/failures';
 import {
   type ActorArgs,
   type TaskLifecycleInput,
@@ -42,7 +41,7 @@ import {
   taskStateQuery,
 } from '../domain/messages';
 import { sessionWorkflowId } from '../domain/ids';
-import { TaskIdAttr, TenantIdAttr } from '../domain/search-attributes';
+import { taskSearchAttributes } from '../domain/search-attributes';
 import type { SessionPipelineInput } from '../domain/session';
 import { type Actor, SYSTEM_ACTOR, isLive } from '../domain/task';
 import { type LifecycleAction, type LifecycleState, transition } from '../domain/task-state';
@@ -163,10 +162,7 @@ export async function taskLifecycleWorkflow(input: TaskLifecycleInput): Promise<
       args: [pipeline],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      typedSearchAttributes: [
-        { key: TenantIdAttr, value: tenantId },
-        { key: TaskIdAttr, value: taskId },
-      ],
+      typedSearchAttributes: taskSearchAttributes(tenantId, taskId),
     });
   }
 
@@ -268,8 +264,8 @@ function earliest(a: number | undefined, b: number | undefined): number | undefi
 /** The ApplicationFailure of an activity that refused the change for a reason the caller should hear. */
 function refusal(err: unknown): ApplicationFailure | undefined {
   if (err instanceof ApplicationFailure) return err;
-  const cause = err instanceof ActivityFailure ? err.cause : undefined;
-  const refused = cause instanceof ApplicationFailure && (cause.type === FailureType.InvalidTransition || cause.type === FailureType.TaskNotFound);
+  const cause = activityFailureCause(err);
+  const refused = cause?.type === FailureType.InvalidTransition || cause?.type === FailureType.TaskNotFound;
   return refused ? ApplicationFailure.create({ type: cause.type, message: cause.message, nonRetryable: true }) : undefined;
 }
 

@@ -39,10 +39,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SearchAttributePair } from '@temporalio/common';
 import type { AttemptDetails, PostOutcome, createWritebackActivities } from '../activities/writeback-activities';
 import type { FsmErrorKind } from '../connectors/errors';
-import { FsmJobIdAttr, FsmProviderAttr, TaskIdAttr, TenantIdAttr, WritebackStateAttr } from '../domain/search-attributes';
+import { WritebackStateAttr, writebackSearchAttributes } from '../domain/search-attributes';
 import {
   type WritebackInput,
   type WritebackProgress,
@@ -70,17 +69,6 @@ const DEFAULT_MAX_BACKOFF_SECONDS = 300;
 const DEFAULT_DEADLINE_SECONDS = 7 * 86_400;
 const DEFAULT_ATTEMPT_TIMEOUT_SECONDS = 300;
 const MAX_HEARTBEAT_SECONDS = 30;
-
-/** What ops search writebacks by; WritebackState is kept current as the state changes. */
-export function writebackSearchAttributes(input: WritebackInput, state: WritebackState): SearchAttributePair[] {
-  return [
-    { key: TenantIdAttr, value: input.tenantId },
-    { key: TaskIdAttr, value: input.taskId },
-    { key: FsmProviderAttr, value: input.provider },
-    { key: FsmJobIdAttr, value: input.externalJobId },
-    { key: WritebackStateAttr, value: state },
-  ];
-}
 
 /** How a try ended. */
 type Try =
