@@ -4,6 +4,7 @@
  * against the current workflow bundle.
  */
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
@@ -26,5 +27,22 @@ export async function expectReplays(histories: { name: string; json: string }[])
   );
   for await (const result of results) {
     expect({ workflow: result.workflowId, error: result.error?.message }).toEqual({ workflow: result.workflowId, error: undefined });
+  }
+}
+
+/**
+ * With RECORD_HISTORIES=1, saves each history whose fixture file is missing.
+ * An existing fixture is never overwritten: it is the proof that runs
+ * started under the code that recorded it still replay. Delete one only when
+ * no such run can be left anywhere.
+ */
+export function recordMissingFixtures(histories: { name: string; json: string }[]): void {
+  if (!process.env.RECORD_HISTORIES) return;
+  for (const { name, json } of histories) {
+    try {
+      writeFileSync(path.join(HISTORY_FIXTURES, `${name}.json`), json + '\n', { flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
   }
 }

@@ -2,17 +2,15 @@
  * Replay of the sync workflows: a full sync over several pages with a 429
  * on the way, a sync ended by a revoked grant, and a scheduled run. Today's
  * histories must replay against today's code; with RECORD_HISTORIES=1 they
- * are saved under test/fixtures/histories, where test/workflows/replay.test.ts
+ * are saved (when missing) under test/fixtures/histories, where test/workflows/replay.test.ts
  * replays them against every later version of the workflows.
  */
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { loadConfig } from '../../config';
 import { syncWorkflowId } from '../../domain/ids';
 import { startSyncNow } from '../../temporal/integration-schedules';
 import { FakeServiceM8 } from '../fakes/servicem8';
 import { type Harness, startHarness } from '../helpers/harness';
-import { HISTORY_FIXTURES, expectReplays, exportHistory } from '../helpers/histories';
+import { expectReplays, exportHistory, recordMissingFixtures } from '../helpers/histories';
 import { connectedServiceM8, servicem8Env } from './import-helpers';
 
 let h: Harness;
@@ -54,6 +52,6 @@ test('sync histories replay against the current workflows', async () => {
     { name: 'scheduled-integration-sync', json: exportHistory(scheduled.workflowId) },
     { name: 'integration-sync-needs-reconnect', json: exportHistory(ended.workflowId) },
   ];
-  if (process.env.RECORD_HISTORIES) for (const { name, json } of histories) writeFileSync(path.join(HISTORY_FIXTURES, `${name}.json`), json + '\n');
+  recordMissingFixtures(histories);
   await expectReplays(histories);
 });

@@ -2,11 +2,12 @@
  * Replay: recorded workflow histories must replay against the current
  * workflow code, or a deployed change would break running workflows.
  *
- * test/fixtures/histories/*.json were recorded from earlier code. To record
- * new ones after an intended, versioned change:
+ * test/fixtures/histories/*.json were recorded from earlier code. After an
+ * intended, versioned change (patched()), record the new paths under new
+ * names; the old files stay (test/helpers/histories.ts, recordMissingFixtures):
  *   RECORD_HISTORIES=1 npm test -- test/workflows/replay.test.ts
  */
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { BulkTaskActionInput } from '../../workflows/bulk-task-action';
 import { insertTasks } from '../../db/repositories/tasks';
@@ -23,7 +24,7 @@ import {
 import type { Actor } from '../../domain/task';
 import { ensureTaskWorkflows } from '../../temporal/task-workflows';
 import { type Harness, createTenantFixture, eventually, startHarness } from '../helpers/harness';
-import { HISTORY_FIXTURES as FIXTURES, expectReplays as replay, exportHistory } from '../helpers/histories';
+import { HISTORY_FIXTURES as FIXTURES, expectReplays as replay, exportHistory, recordMissingFixtures } from '../helpers/histories';
 
 let h: Harness;
 beforeAll(async () => {
@@ -78,9 +79,7 @@ async function recordScenarios(): Promise<{ name: string; json: string }[]> {
 }
 
 test('histories recorded from earlier code replay against the current workflows', async () => {
-  if (process.env.RECORD_HISTORIES) {
-    for (const { name, json } of await recordScenarios()) writeFileSync(path.join(FIXTURES, `${name}.json`), json + '\n');
-  }
+  if (process.env.RECORD_HISTORIES) recordMissingFixtures(await recordScenarios());
   const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));
   expect(files.length).toBeGreaterThanOrEqual(3);
   await replay(files.map((f) => ({ name: f, json: readFileSync(path.join(FIXTURES, f), 'utf8') })));
