@@ -92,15 +92,21 @@ export async function saveCredentials(
     WHERE tenant_id = ${tenantId} AND id = ${id}`;
 }
 
-/** Reads the credentials with the row locked for this transaction: one refresh at a time per integration. */
-export async function lockCredentials(
-  db: Db,
-  cipher: CredentialCipher,
-  tenantId: string,
-  id: string,
-): Promise<{ credentials: Credentials | null; expiresAt: Date | null; status: IntegrationStatus; generation: number } | null> {
+export interface StoredCredentials {
+  credentials: Credentials | null;
+  expiresAt: Date | null;
+  status: IntegrationStatus;
+  generation: number;
+}
+
+/**
+ * Reads the credentials; `lock` holds the row for the transaction, so
+ * refreshes run one at a time per integration.
+ */
+export async function readCredentials(db: Db, cipher: CredentialCipher, tenantId: string, id: string, lock: boolean): Promise<StoredCredentials | null> {
   const [row] = await db<{ credentials: string | null; tokenExpiresAt: Date | null; status: IntegrationStatus; connectionGeneration: number }[]>`
-    SELECT credentials, token_expires_at, status, connection_generation FROM integrations WHERE tenant_id = ${tenantId} AND id = ${id} FOR UPDATE`;
+    SELECT credentials, token_expires_at, status, connection_generation FROM integrations WHERE tenant_id = ${tenantId} AND id = ${id}
+    ${lock ? db`FOR UPDATE` : db``}`;
   if (!row) return null;
   return {
     credentials: row.credentials ? (JSON.parse(cipher.decrypt(row.credentials, id)) as Credentials) : null,
