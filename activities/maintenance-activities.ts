@@ -4,15 +4,12 @@
  * idempotent (update ids, workflow ids), so a retried activity repeats nothing.
  */
 import { heartbeat } from '@temporalio/activity';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import pMap from 'p-map';
 import { findPendingPipelines } from '../db/repositories/session-pipeline';
 import { existingTaskIds, findTasksWithoutWorkflow } from '../db/repositories/tasks';
 import type { Sql } from '../db/sql';
-import { sessionWorkflowId } from '../domain/ids';
-import { taskSearchAttributes } from '../domain/search-attributes';
-import type { SessionPipelineInput } from '../domain/session';
 import type { Actor, TaskStatus } from '../domain/task';
+import { startSessionPipeline } from '../temporal/session-pipelines';
 import { type TaskCommand, executeTaskCommand } from '../temporal/task-commands';
 import { type TaskWorkflowDeps, ensureTaskWorkflows } from '../temporal/task-workflows';
 
@@ -75,22 +72,7 @@ export function createMaintenanceActivities(deps: MaintenanceActivityDeps) {
       const pending = await findPendingPipelines(sql, input.graceSeconds, input.limit);
       const started = await pMap(
         pending,
-        async (s) => {
-          const args: [SessionPipelineInput] = [{ tenantId: s.tenantId, taskId: s.taskId, sessionId: s.id, recordingKey: s.recordingKey }];
-          try {
-            await deps.client.workflow.start('sessionPipelineWorkflow', {
-              workflowId: sessionWorkflowId(s.id),
-              taskQueue: deps.taskQueue,
-              args,
-              workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-              typedSearchAttributes: taskSearchAttributes(s.tenantId, s.taskId),
-            });
-            return true;
-          } catch (err) {
-            if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
-            throw err;
-          }
-        },
+        (s) => startSessionPipeline(deps, { tenantId: s.tenantId, taskId: s.taskId, sessionId: s.id, recordingKey: s.recordingKey }),
         { concurrency: 16 },
       );
       return started.filter(Boolean).length;

@@ -7,7 +7,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Sql, Tx } from '../db/sql';
 import { FailureType } from '../domain/failures';
-import type { SessionOutcome, SessionStatus } from '../domain/session';
+import type { SessionOutcome, SessionPipelineInput, SessionStatus } from '../domain/session';
+import { startSessionPipeline } from '../temporal/session-pipelines';
+import type { TaskWorkflowDeps } from '../temporal/task-workflows';
 import type { PersistTransitionInput } from './task-activities';
 
 export type SessionChange =
@@ -26,8 +28,14 @@ function refuse(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: FailureType.InvalidTransition, message, nonRetryable: true });
 }
 
-export function createSessionActivities({ sql }: { sql: Sql }) {
+export function createSessionActivities(deps: { sql: Sql } & Pick<TaskWorkflowDeps, 'client' | 'taskQueue'>) {
+  const { sql } = deps;
   return {
+    /** Starts the completed session's pipeline; harmless when it was started before. */
+    async startSessionPipeline(input: SessionPipelineInput): Promise<void> {
+      await startSessionPipeline(deps, input);
+    },
+
     async persistSessionTransition(input: PersistTransitionInput & { change: SessionChange }): Promise<SessionTransitionResult> {
       const { tenantId, taskId, state, change } = input;
       return sql.begin(async (tx) => {

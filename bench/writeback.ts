@@ -12,9 +12,10 @@
  *    (recording copy, built-in AI, writeback row), writeback workflow, FSM
  *    requests. Twenty tenants, each with its own integration (ServiceM8's
  *    rate limit is per integration), one session each per batch.
- *  - bare: bench/writeback-bare-chain.ts, the same activities in the same
- *    order as no-ops, on a second worker in this process; from the start
- *    request being sent to its last activity running.
+ *  - bare: bench/writeback-bare-chain.ts, the same steps in the same order
+ *    as no-op plain activities (the real chain runs its short database steps
+ *    as local activities), on a second worker in this process; from the
+ *    start request being sent to its last activity running.
  * Batches of BATCH (20) run together; a batch is done when every note has
  * arrived (every bare chain has ended) and every workflow it started has
  * closed. Batches alternate real / bare, the order swapping each round, so

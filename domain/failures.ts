@@ -8,7 +8,12 @@ export const FailureType = {
   TaskNotFound: 'TaskNotFound',
 } as const;
 
-/** The ApplicationFailure an activity failed with (its type says why), if `err` is such an activity's failure. */
+/**
+ * The ApplicationFailure an activity failed with (its type says why), if
+ * `err` is such an activity's failure: a regular activity's arrives wrapped
+ * in an ActivityFailure, a local activity's as the activity threw it.
+ */
 export function activityFailureCause(err: unknown): ApplicationFailure | undefined {
+  if (err instanceof ApplicationFailure) return err;
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
 }

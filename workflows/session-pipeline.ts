@@ -11,14 +11,16 @@
  * goes on, so a broken AI provider never holds back the writeback. If the
  * session's task is deleted meanwhile, the pipeline ends quietly.
  */
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { type ActivityOptions, type LocalActivityOptions, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ActivityFailure,
   ParentClosePolicy,
   WorkflowIdReusePolicy,
   isCancellation,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   startChild,
   uuid4,
 } from '@temporalio/workflow';
@@ -32,15 +34,24 @@ import type { writebackWorkflow } from './writeback';
 
 type Activities = ReturnType<typeof createSessionPipelineActivities>;
 
-const { beginSessionPipeline, markPipelineState, recordPipelineSkipped, recordSessionCompleted } = proxyActivities<Activities>({
+type Bookkeeping = Pick<Activities, 'beginSessionPipeline' | 'markPipelineState' | 'recordPipelineSkipped' | 'recordSessionCompleted'> &
+  Pick<ReturnType<typeof createWritebackActivities>, 'prepareWritebacks'>;
+
+const bookkeepingOptions: LocalActivityOptions & ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
+};
 
-const { prepareWritebacks } = proxyActivities<ReturnType<typeof createWritebackActivities>>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
+/**
+ * The pipeline's own bookkeeping (its state, the writebacks rows, the task
+ * event) is a few rows each time, so it runs as local activities: in this
+ * worker, inside the workflow task that asks for it, with no task-queue
+ * round trip. Retries are the same (in the worker, then with timers). Runs
+ * started before LOCAL_BOOKKEEPING used regular activities and replay that way.
+ */
+const LOCAL_BOOKKEEPING = 'pipeline-local-bookkeeping';
+const localBookkeeping = proxyLocalActivities<Bookkeeping>(bookkeepingOptions);
+const remoteBookkeeping = proxyActivities<Bookkeeping>(bookkeepingOptions);
 
 /**
  * A recording can be gigabytes: the copy heartbeats, so a dead worker is
@@ -76,6 +87,9 @@ function sessionGone(err: unknown): boolean {
 export async function sessionPipelineWorkflow(input: SessionPipelineInput): Promise<SessionPipelineResult> {
   const { tenantId, taskId, sessionId } = input;
   const ref = { tenantId, sessionId };
+  const { beginSessionPipeline, markPipelineState, recordPipelineSkipped, recordSessionCompleted, prepareWritebacks } = patched(LOCAL_BOOKKEEPING)
+    ? localBookkeeping
+    : remoteBookkeeping;
   try {
     const ai = aiActivities(await beginSessionPipeline(ref));
     const recordingKey = input.recordingKey ? await storeRecording({ ...ref, taskId, stagingKey: input.recordingKey }) : null;

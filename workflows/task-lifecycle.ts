@@ -3,7 +3,8 @@
  * the task's lifecycle state. Every change arrives as a validated Update (or
  * the FSM's completion signal), is persisted by an idempotent activity, and
  * only then becomes the workflow's state, so what the API returns is what the
- * database holds.
+ * database holds. Completing a session also starts its pipeline
+ * (`session/<sessionId>`).
  */
 import {
   ApplicationFailure,
@@ -12,13 +13,15 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   startChild,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { UpdateDefinition } from '@temporalio/common';
+import type { ActivityOptions, LocalActivityOptions, UpdateDefinition } from '@temporalio/common';
 import { Mutex } from 'async-mutex';
 import type { SessionChange, SessionTransitionResult, createSessionActivities } from '../activities/session-activities';
 import type { createTaskActivities } from '../activities/task-activities';
@@ -46,18 +49,35 @@ import type { SessionPipelineInput } from '../domain/session';
 import { type Actor, SYSTEM_ACTOR, isLive } from '../domain/task';
 import { type LifecycleAction, type LifecycleState, transition } from '../domain/task-state';
 
-const { persistTaskTransition, recordTaskOverdue, deleteTaskRecords, persistSessionTransition } = proxyActivities<
-  ReturnType<typeof createTaskActivities> & ReturnType<typeof createSessionActivities>
->({
+type LifecycleActivities = ReturnType<typeof createTaskActivities> & ReturnType<typeof createSessionActivities>;
+
+const activityOptions: LocalActivityOptions & ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [FailureType.TaskNotFound] },
-});
+};
+
+/**
+ * A transition's write (a few rows in one transaction) and a pipeline's
+ * start take milliseconds, so they run as local activities: in this worker,
+ * inside the workflow task that asks for them, and an update is answered
+ * after one workflow task instead of a task-queue round trip and two more.
+ * They retry the same way (in the worker, then with timers). Runs started
+ * before LOCAL_WRITES used regular activities and started the pipeline as a
+ * child workflow; they replay, and go on, that way.
+ */
+const LOCAL_WRITES = 'lifecycle-local-writes';
+const local = proxyLocalActivities<LifecycleActivities>(activityOptions);
+const remote = proxyActivities<LifecycleActivities>(activityOptions);
+/** Deleting a task's files can take a while: a regular activity, on any worker. */
+const { deleteTaskRecords } = remote;
 
 const DEFAULT_HISTORY_LIMIT = 10_000;
 
 export async function taskLifecycleWorkflow(input: TaskLifecycleInput): Promise<void> {
   const { tenantId, taskId } = input;
   const historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+  const localWrites = patched(LOCAL_WRITES);
+  const writes = localWrites ? local : remote;
   let state: LifecycleState = { ...input.state };
   let deleted = false;
   // Bumped on every state change, so the main loop re-arms the overdue timer.
@@ -96,8 +116,8 @@ export async function taskLifecycleWorkflow(input: TaskLifecycleInput): Promise<
     const args = { tenantId, taskId, eventId: uuid4(), event: result.event, actor, from: state.status, state: result.state };
     let outcome: SessionTransitionResult = { applied: true, recordingKey: null };
     try {
-      if (change) outcome = await persistSessionTransition({ ...args, change });
-      else await persistTaskTransition(args);
+      if (change) outcome = await writes.persistSessionTransition({ ...args, change });
+      else await writes.persistTaskTransition(args);
     } catch (err) {
       // The row refused (session not running, task gone): the caller gets the reason as the update's failure.
       throw refusal(err) ?? err;
@@ -152,11 +172,13 @@ export async function taskLifecycleWorkflow(input: TaskLifecycleInput): Promise<
   );
 
   /**
-   * The session's pipeline runs on its own (parent close policy ABANDON): it
-   * outlives this workflow's continue-as-new, and the task's deletion.
+   * The session's pipeline runs on its own: it outlives this workflow's
+   * continue-as-new, and the task's deletion.
    */
   async function startPipeline(sessionId: string, recordingKey: string | null): Promise<void> {
     const pipeline: SessionPipelineInput = { tenantId, taskId, sessionId, recordingKey };
+    if (localWrites) return writes.startSessionPipeline(pipeline);
+    // A run from before LOCAL_WRITES: an abandoned child, as it was recorded.
     await startChild('sessionPipelineWorkflow', {
       workflowId: sessionWorkflowId(sessionId),
       args: [pipeline],
@@ -236,7 +258,7 @@ export async function taskLifecycleWorkflow(input: TaskLifecycleInput): Promise<
         if (dueAt === null || state.overdue || !isLive(state.status)) return;
         // The database may know a later due date than the signal told us
         // (an edit whose signal was lost); it wins, and the timer re-arms.
-        const result = await recordTaskOverdue({ tenantId, taskId, eventId: uuid4(), dueAt });
+        const result = await writes.recordTaskOverdue({ tenantId, taskId, eventId: uuid4(), dueAt });
         // A due-date signal handled while the activity ran wins: the loop re-arms for it.
         if (state.dueAt !== dueAt) return;
         state = result.dueAt === dueAt ? { ...state, overdue: true } : { ...state, dueAt: result.dueAt, overdue: false };

@@ -4,19 +4,24 @@
  * current workflow, or a deployed change would break running pipelines.
  * Four paths: everything done (recording, AI steps), both AI steps skipped,
  * a session that is gone, and one whose task takes a job note (a writeback
- * child started).
+ * child started); and the task lifecycle that started and completed the
+ * first session (task-lifecycle-session.json, replayed with the others by
+ * test/workflows/replay.test.ts).
+ * The four pipeline fixtures were recorded before the bookkeeping became
+ * local activities (patch `pipeline-local-bookkeeping`): they prove that
+ * runs started then still replay.
  *
- * To record them again after an intended, versioned change:
- *   RECORD_HISTORIES=1 npm test -- test/pipeline/replay.test.ts
+ * RECORD_HISTORIES=1 saves the scenarios that have no fixture yet (never
+ * overwriting one): npm test -- test/pipeline/replay.test.ts
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { sessionWorkflowId } from '../../domain/ids';
+import { sessionWorkflowId, taskWorkflowId } from '../../domain/ids';
 import { FakeAi } from '../fakes/fake-ai';
 import { FakeServiceM8 } from '../fakes/servicem8';
 import { type Harness, createTenantFixture, startHarness } from '../helpers/harness';
-import { HISTORY_FIXTURES, expectReplays, exportHistory } from '../helpers/histories';
+import { HISTORY_FIXTURES, expectReplays, exportHistory, recordMissingFixtures } from '../helpers/histories';
 import { completeSession, integrationTask, servicem8Config } from './sessions';
 
 const fake = new FakeAi();
@@ -64,13 +69,13 @@ async function recordScenarios(): Promise<{ name: string; json: string }[]> {
     { name: 'session-pipeline-ai-skipped', json: exportHistory(skipped.pipeline.workflowId) },
     { name: 'session-pipeline-session-gone', json: exportHistory(gone.workflowId) },
     { name: 'session-pipeline-writeback', json: exportHistory(writeback.pipeline.workflowId) },
+    // The task's lifecycle with a session started and completed (its pipeline started by a local activity).
+    { name: 'task-lifecycle-session', json: exportHistory(taskWorkflowId(done.taskId)) },
   ];
 }
 
 test('pipeline histories recorded from earlier code replay against the current workflow', async () => {
-  if (process.env.RECORD_HISTORIES) {
-    for (const { name, json } of await recordScenarios()) writeFileSync(path.join(HISTORY_FIXTURES, `${name}.json`), json + '\n');
-  }
+  if (process.env.RECORD_HISTORIES) recordMissingFixtures(await recordScenarios());
   const files = readdirSync(HISTORY_FIXTURES).filter((f) => f.startsWith('session-pipeline') && f.endsWith('.json'));
   expect(files).toHaveLength(4);
   await expectReplays(files.map((f) => ({ name: f, json: readFileSync(path.join(HISTORY_FIXTURES, f), 'utf8') })));
