@@ -191,12 +191,19 @@ export function dashboard(w: World) {
     return answer;
   };
 
-  /** Waits until a sync has finished since `after` (an ISO time, or any sync when null). */
-  const synced = (auth: Auth, id: string, after: string | null = null) =>
-    eventually(async () => {
+  /**
+   * Waits until a sync has finished since `after` (an ISO time, or any sync
+   * when null), and its workflow has closed: a "sync now" sent while the run
+   * that wrote the card is still closing joins that run instead of starting one.
+   */
+  const synced = async (auth: Auth, id: string, after: string | null = null) => {
+    const card = await eventually(async () => {
       const i = await get(auth, id);
       return i.lastSyncAt && (!after || i.lastSyncAt > after) && i.status === 'connected' ? i : null;
     }, SETTLE_MS);
+    await h.client.workflow.getHandle(syncWorkflowId(id)).result();
+    return card;
+  };
 
   return { inject, get, create, authorize, callback, connect, reconnect, synced, commusoftLogin };
 }
