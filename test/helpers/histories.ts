@@ -13,10 +13,13 @@ import { env } from './harness';
 
 export const HISTORY_FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
 
-/** The history of the workflow's latest run, or of `runId`. */
+/** Where this checkout lives: stack traces in a history name it, and a fixture should not. */
+const CHECKOUT = path.resolve(__dirname, '..', '..') + path.sep;
+
+/** The history of the workflow's latest run, or of `runId`, with this checkout's path cut from its stack traces. */
 export function exportHistory(workflowId: string, runId?: string): string {
   const args = ['workflow', 'show', '--workflow-id', workflowId, ...(runId ? ['--run-id', runId] : []), '--address', env('TEST_TEMPORAL_ADDRESS'), '--output', 'json'];
-  return execFileSync(resolveTemporalCli()!, args, { encoding: 'utf8' });
+  return execFileSync(resolveTemporalCli()!, args, { encoding: 'utf8' }).split(CHECKOUT).join('');
 }
 
 /** Every history must replay without a nondeterminism error. */
