@@ -11,7 +11,9 @@ export const FailureType = {
 /**
  * The ApplicationFailure an activity failed with (its type says why), if
  * `err` is such an activity's failure: a regular activity's arrives wrapped
- * in an ActivityFailure, a local activity's as the activity threw it.
+ * in an ActivityFailure, a local activity's as the activity threw it. So a
+ * bare ApplicationFailure counts too: call this only on what an activity
+ * call threw, not on errors from workflow code.
  */
 export function activityFailureCause(err: unknown): ApplicationFailure | undefined {
   if (err instanceof ApplicationFailure) return err;

@@ -1,7 +1,8 @@
 /**
  * sessionPipelineWorkflow (`session/<sessionId>`): what happens after a
- * session completes. Started by the task's lifecycle workflow as an
- * abandoned child, so it outlives the task workflow's continue-as-new.
+ * session completes. Started by the task's lifecycle workflow (or the
+ * reconciler) with a plain start, not as a child, so it outlives the task
+ * workflow's continue-as-new and the task's deletion.
  *
  *   store the recording → extract procedures → summarise → start the job-note
  *   writebacks → record `session.completed` on the task
@@ -11,7 +12,7 @@
  * goes on, so a broken AI provider never holds back the writeback. If the
  * session's task is deleted meanwhile, the pipeline ends quietly.
  */
-import { type ActivityOptions, type LocalActivityOptions, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ActivityFailure,
   ParentClosePolicy,
@@ -20,7 +21,6 @@ import {
   log,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   startChild,
   uuid4,
 } from '@temporalio/workflow';
@@ -30,6 +30,7 @@ import { FailureType, activityFailureCause } from '../domain/failures';
 import { writebackWorkflowId } from '../domain/ids';
 import { writebackSearchAttributes } from '../domain/search-attributes';
 import type { SessionPipelineInput, SessionPipelineResult, WritebackInput } from '../domain/session';
+import { localAndRegular } from './local-activities';
 import type { writebackWorkflow } from './writeback';
 
 type Activities = ReturnType<typeof createSessionPipelineActivities>;
@@ -37,21 +38,19 @@ type Activities = ReturnType<typeof createSessionPipelineActivities>;
 type Bookkeeping = Pick<Activities, 'beginSessionPipeline' | 'markPipelineState' | 'recordPipelineSkipped' | 'recordSessionCompleted'> &
   Pick<ReturnType<typeof createWritebackActivities>, 'prepareWritebacks'>;
 
-const bookkeepingOptions: LocalActivityOptions & ActivityOptions = {
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-};
-
 /**
  * The pipeline's own bookkeeping (its state, the writebacks rows, the task
  * event) is a few rows each time, so it runs as local activities: in this
  * worker, inside the workflow task that asks for it, with no task-queue
- * round trip. Retries are the same (in the worker, then with timers). Runs
- * started before LOCAL_BOOKKEEPING used regular activities and replay that way.
+ * round trip. They retry with the same backoff, in the worker and then on
+ * timers (workflows/local-activities.ts). Runs started before
+ * LOCAL_BOOKKEEPING used regular activities and replay that way.
  */
 const LOCAL_BOOKKEEPING = 'pipeline-local-bookkeeping';
-const localBookkeeping = proxyLocalActivities<Bookkeeping>(bookkeepingOptions);
-const remoteBookkeeping = proxyActivities<Bookkeeping>(bookkeepingOptions);
+const bookkeeping = localAndRegular<Bookkeeping>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
 
 /**
  * A recording can be gigabytes: the copy heartbeats, so a dead worker is
@@ -88,8 +87,8 @@ export async function sessionPipelineWorkflow(input: SessionPipelineInput): Prom
   const { tenantId, taskId, sessionId } = input;
   const ref = { tenantId, sessionId };
   const { beginSessionPipeline, markPipelineState, recordPipelineSkipped, recordSessionCompleted, prepareWritebacks } = patched(LOCAL_BOOKKEEPING)
-    ? localBookkeeping
-    : remoteBookkeeping;
+    ? bookkeeping.local
+    : bookkeeping.regular;
   try {
     const ai = aiActivities(await beginSessionPipeline(ref));
     const recordingKey = input.recordingKey ? await storeRecording({ ...ref, taskId, stagingKey: input.recordingKey }) : null;

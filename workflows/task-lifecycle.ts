@@ -14,14 +14,12 @@ import {
   condition,
   continueAsNew,
   patched,
-  proxyActivities,
-  proxyLocalActivities,
   setHandler,
   startChild,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ActivityOptions, LocalActivityOptions, UpdateDefinition } from '@temporalio/common';
+import type { UpdateDefinition } from '@temporalio/common';
 import { Mutex } from 'async-mutex';
 import type { SessionChange, SessionTransitionResult, createSessionActivities } from '../activities/session-activities';
 import type { createTaskActivities } from '../activities/task-activities';
@@ -48,28 +46,27 @@ import { taskSearchAttributes } from '../domain/search-attributes';
 import type { SessionPipelineInput } from '../domain/session';
 import { type Actor, SYSTEM_ACTOR, isLive } from '../domain/task';
 import { type LifecycleAction, type LifecycleState, transition } from '../domain/task-state';
+import { localAndRegular } from './local-activities';
 
 type LifecycleActivities = ReturnType<typeof createTaskActivities> & ReturnType<typeof createSessionActivities>;
-
-const activityOptions: LocalActivityOptions & ActivityOptions = {
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [FailureType.TaskNotFound] },
-};
 
 /**
  * A transition's write (a few rows in one transaction) and a pipeline's
  * start take milliseconds, so they run as local activities: in this worker,
  * inside the workflow task that asks for them, and an update is answered
  * after one workflow task instead of a task-queue round trip and two more.
- * They retry the same way (in the worker, then with timers). Runs started
- * before LOCAL_WRITES used regular activities and started the pipeline as a
- * child workflow; they replay, and go on, that way.
+ * They retry with the same backoff, in the worker and then on timers
+ * (workflows/local-activities.ts). Runs started before LOCAL_WRITES used
+ * regular activities and started the pipeline as a child workflow; they
+ * replay, and go on, that way.
  */
 const LOCAL_WRITES = 'lifecycle-local-writes';
-const local = proxyLocalActivities<LifecycleActivities>(activityOptions);
-const remote = proxyActivities<LifecycleActivities>(activityOptions);
+const { local, regular } = localAndRegular<LifecycleActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [FailureType.TaskNotFound] },
+});
 /** Deleting a task's files can take a while: a regular activity, on any worker. */
-const { deleteTaskRecords } = remote;
+const { deleteTaskRecords } = regular;
 
 const DEFAULT_HISTORY_LIMIT = 10_000;
 
@@ -77,7 +74,7 @@ export async function taskLifecycleWorkflow(input: TaskLifecycleInput): Promise<
   const { tenantId, taskId } = input;
   const historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
   const localWrites = patched(LOCAL_WRITES);
-  const writes = localWrites ? local : remote;
+  const writes = localWrites ? local : regular;
   let state: LifecycleState = { ...input.state };
   let deleted = false;
   // Bumped on every state change, so the main loop re-arms the overdue timer.

@@ -5,14 +5,15 @@
  * Four paths: everything done (recording, AI steps), both AI steps skipped,
  * a session that is gone, and one whose task takes a job note (a writeback
  * child started); and the task lifecycle that started and completed the
- * first session (task-lifecycle-session.json, replayed with the others by
+ * first session (task-lifecycle-session*.json, replayed with the others by
  * test/workflows/replay.test.ts).
- * The four pipeline fixtures were recorded before the bookkeeping became
- * local activities (patch `pipeline-local-bookkeeping`): they prove that
- * runs started then still replay.
  *
- * RECORD_HISTORIES=1 saves the scenarios that have no fixture yet (never
- * overwriting one): npm test -- test/pipeline/replay.test.ts
+ * Each generation of the code keeps its fixtures: the unmarked names were
+ * recorded with regular activities and a child pipeline, the `-local` ones
+ * after the patches `pipeline-local-bookkeeping` and `lifecycle-local-writes`.
+ * After the next versioned change, give GENERATION a new tag and run
+ * RECORD_HISTORIES=1 npm test -- test/pipeline/replay.test.ts
+ * to save the new generation beside the old (a fixture is never overwritten).
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -23,6 +24,9 @@ import { FakeServiceM8 } from '../fakes/servicem8';
 import { type Harness, createTenantFixture, startHarness } from '../helpers/harness';
 import { HISTORY_FIXTURES, expectReplays, exportHistory, recordMissingFixtures } from '../helpers/histories';
 import { completeSession, integrationTask, servicem8Config } from './sessions';
+
+/** The tag in the names of the fixtures this code records (see the header). */
+const GENERATION = '-local';
 
 const fake = new FakeAi();
 const fsm = new FakeServiceM8();
@@ -65,19 +69,20 @@ async function recordScenarios(): Promise<{ name: string; json: string }[]> {
   expect((await writeback.pipeline.result()).writebacks).toHaveLength(1);
 
   return [
-    { name: 'session-pipeline', json: exportHistory(done.pipeline.workflowId) },
-    { name: 'session-pipeline-ai-skipped', json: exportHistory(skipped.pipeline.workflowId) },
-    { name: 'session-pipeline-session-gone', json: exportHistory(gone.workflowId) },
-    { name: 'session-pipeline-writeback', json: exportHistory(writeback.pipeline.workflowId) },
-    // The task's lifecycle with a session started and completed (its pipeline started by a local activity).
-    { name: 'task-lifecycle-session', json: exportHistory(taskWorkflowId(done.taskId)) },
+    { name: `session-pipeline${GENERATION}`, json: exportHistory(done.pipeline.workflowId) },
+    { name: `session-pipeline${GENERATION}-ai-skipped`, json: exportHistory(skipped.pipeline.workflowId) },
+    { name: `session-pipeline${GENERATION}-session-gone`, json: exportHistory(gone.workflowId) },
+    { name: `session-pipeline${GENERATION}-writeback`, json: exportHistory(writeback.pipeline.workflowId) },
+    // The task's lifecycle with a session started and completed, which started the pipeline.
+    { name: `task-lifecycle-session${GENERATION}`, json: exportHistory(taskWorkflowId(done.taskId)) },
   ];
 }
 
 test('pipeline histories recorded from earlier code replay against the current workflow', async () => {
   if (process.env.RECORD_HISTORIES) recordMissingFixtures(await recordScenarios());
-  const files = readdirSync(HISTORY_FIXTURES).filter((f) => f.startsWith('session-pipeline') && f.endsWith('.json'));
-  expect(files).toHaveLength(4);
+  const files = readdirSync(HISTORY_FIXTURES).filter((f) => /^(session-pipeline|task-lifecycle-session)/.test(f) && f.endsWith('.json'));
+  // Four pipelines and a lifecycle, for each of the two generations.
+  expect(files).toHaveLength(10);
   await expectReplays(files.map((f) => ({ name: f, json: readFileSync(path.join(HISTORY_FIXTURES, f), 'utf8') })));
 });
 
