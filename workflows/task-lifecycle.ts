@@ -235,7 +235,8 @@ export async function taskLifecycleWorkflow(input: TaskLifecycleInput): Promise<
       // The device has been silent since the last check: abandon the session,
       // unless its row says it was heard from since (then check again later).
       await mutex.runExclusive(async () => {
-        if (state.session?.id !== session.id) return;
+        // A delete that was waiting for the mutex has run: nothing to abandon.
+        if (deleted || state.session?.id !== session.id) return;
         await persist({ kind: 'fail_session', sessionId: session.id, abandoned: true }, SYSTEM_ACTOR, {
           kind: 'abandon',
           sessionId: session.id,
@@ -252,7 +253,7 @@ export async function taskLifecycleWorkflow(input: TaskLifecycleInput): Promise<
     if (!woken && msUntilOverdue(state) !== undefined) {
       await mutex.runExclusive(async () => {
         const dueAt = state.dueAt;
-        if (dueAt === null || state.overdue || !isLive(state.status)) return;
+        if (deleted || dueAt === null || state.overdue || !isLive(state.status)) return;
         // The database may know a later due date than the signal told us
         // (an edit whose signal was lost); it wins, and the timer re-arms.
         const result = await writes.recordTaskOverdue({ tenantId, taskId, eventId: uuid4(), dueAt });
