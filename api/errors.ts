@@ -1,3 +1,4 @@
+import { isGrpcServiceError } from '@temporalio/client';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { InvalidCursorError } from '../db/repositories/tasks';
 import { PG, pgCode } from '../db/sql';
@@ -64,6 +65,20 @@ const CODE_BY_STATUS: Record<number, string> = {
   429: 'rate_limited',
 };
 
+/** gRPC status codes that mean the server could not be reached in time: UNAVAILABLE, DEADLINE_EXCEEDED. */
+const UNREACHABLE_CODES = [14, 4];
+
+/** Temporal could not be reached: a gRPC UNAVAILABLE or DEADLINE_EXCEEDED anywhere in the error's causes. */
+function temporalUnreachable(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (isGrpcServiceError(e) && UNREACHABLE_CODES.includes(e.code)) return true;
+  }
+  return false;
+}
+
+/** Seconds a client is told to wait before retrying a request Temporal could not serve. */
+const TEMPORAL_RETRY_AFTER_SECONDS = 5;
+
 function constraintOf(err: unknown): string {
   return (err as { constraint_name?: string }).constraint_name ?? '';
 }
@@ -116,6 +131,12 @@ export function registerErrorHandling(app: FastifyInstance): void {
       status = 400;
       code = 'bad_request';
       message = pgCode(err) === '22021' ? 'text must not contain NUL (\\u0000) characters' : `a value is not valid: ${err.message}`;
+    } else if (temporalUnreachable(err)) {
+      // Not the client's fault and not a bug: the workflow service is down or restarting. Worth a retry.
+      status = 503;
+      code = 'temporal_unavailable';
+      message = 'the workflow service (Temporal) cannot be reached; try again shortly';
+      void reply.header('retry-after', String(TEMPORAL_RETRY_AFTER_SECONDS));
     } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       // Fastify's and its plugins' own client errors (bad JSON, wrong content type, file too large…).
       status = err.statusCode;

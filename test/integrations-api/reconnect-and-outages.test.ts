@@ -115,6 +115,28 @@ describe('the OAuth callback while Temporal cannot be reached', () => {
     await api.synced(t.admin.auth, id);
   });
 
+  test('a call that needs Temporal answers 503 temporal_unavailable with Retry-After, and the integration stays as it was', async () => {
+    const t = await createTenantFixture(w.h.sql, 'Temporal down, disconnect');
+    const { id } = await api.connect(t.admin.auth, 'jobber');
+    await api.synced(t.admin.auth, id);
+    for (const [method, url] of [
+      ['DELETE', `/v1/integrations/${id}`],
+      ['POST', `/v1/integrations/${id}/sync`],
+    ] as const) {
+      const res = await down.inject({ method, url, headers: t.admin.auth });
+      expect({ status: res.statusCode, error: res.json<{ error: string }>().error, retryAfter: res.headers['retry-after'] }).toEqual({
+        status: 503,
+        error: 'temporal_unavailable',
+        retryAfter: '5',
+      });
+    }
+    // The disconnect removes the schedule before it touches the row: nothing was half done.
+    expect((await storedRow(w, id)).status).toBe('connected');
+    expect(await scheduleOf(w, id)).not.toBeNull();
+    // With Temporal there, the same request goes through.
+    expect((await w.h.app.inject({ method: 'DELETE', url: `/v1/integrations/${id}`, headers: t.admin.auth })).statusCode).toBe(204);
+  });
+
   test('the reconciler leaves a schedule alone within its grace period (the API is still settling it)', async () => {
     const t = await createTenantFixture(w.h.sql, 'Temporal down, grace');
     const { id } = await connectWhileDown(t);
