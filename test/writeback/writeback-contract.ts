@@ -38,6 +38,20 @@ export function describeWritebackContract(provider: Provider): void {
 
   const userOf = (id: string) => firstRow(w.h.sql<{ name: string; email: string }[]>`SELECT name, email FROM users WHERE id = ${id}`);
   const endedAt = async (sessionId: string) => (await firstRow(w.h.sql<{ endedAt: Date }[]>`SELECT ended_at FROM sessions WHERE id = ${sessionId}`)).endedAt;
+  /** Seed 002's note with every line, for a session the tenant's admin completed with a recording. */
+  const everyLine = async (job: JobFixture, sessionId: string, shown: { score: string; duration: string; notes: string }) => {
+    const admin = await userOf(job.tenant.admin.id);
+    return [
+      TITLE,
+      `Session: ${sessionId}`,
+      `Score: ${shown.score}`,
+      `Duration: ${shown.duration}`,
+      expect.stringMatching(/^Video: https:\/\/taskhub\.example\.test\/v1\/recordings\//),
+      `Completed by: ${admin.name} (${admin.email})`,
+      `Notes: ${shown.notes}`,
+      `Completed: ${(await endedAt(sessionId)).toISOString()}`,
+    ];
+  };
   const expectOneNote = (job: JobFixture, sessionId: string) => {
     const notes = notesOfSession(fsm, job, sessionId);
     expect(notes).toHaveLength(1);
@@ -79,18 +93,8 @@ export function describeWritebackContract(provider: Provider): void {
     expect(result).toEqual({ state: 'posted', fsmNoteId: row.fsmNoteId, reason: null });
     const note = expectOneNote(job, sessionId);
     expect(note.id).toBe(row.fsmNoteId);
-    const admin = await userOf(job.tenant.admin.id);
     const lines = note.text.split('\n');
-    expect(lines).toEqual([
-      TITLE,
-      `Session: ${sessionId}`,
-      'Score: 87%',
-      'Duration: 31 minutes',
-      expect.stringMatching(/^Video: https:\/\/taskhub\.example\.test\/v1\/recordings\//),
-      `Completed by: ${admin.name} (${admin.email})`,
-      'Notes: Replaced the fuse; tested the circuit.',
-      `Completed: ${(await endedAt(sessionId)).toISOString()}`,
-    ]);
+    expect(lines).toEqual(await everyLine(job, sessionId, { score: '87%', duration: '31 minutes', notes: 'Replaced the fuse; tested the circuit.' }));
 
     // The note's link plays the recording (from its permanent key, where the pipeline moved it), with no token.
     const video = new URL(lines[4]!.slice('Video: '.length));
@@ -114,17 +118,7 @@ export function describeWritebackContract(provider: Provider): void {
     expect(await handle.result()).toMatchObject({ state: 'posted' });
 
     const lines = expectOneNote(job, sessionId).text.split('\n');
-    const admin = await userOf(job.tenant.admin.id);
-    expect(lines).toEqual([
-      TITLE,
-      `Session: ${sessionId}`,
-      'Score: 100%',
-      'Duration: 1 minute',
-      expect.stringMatching(/^Video: https:\/\/taskhub\.example\.test\/v1\/recordings\//),
-      `Completed by: ${admin.name} (${admin.email})`,
-      'Notes: Swapped the valve.',
-      `Completed: ${(await endedAt(sessionId)).toISOString()}`,
-    ]);
+    expect(lines).toEqual(await everyLine(job, sessionId, { score: '100%', duration: '1 minute', notes: 'Swapped the valve.' }));
     const video = new URL(lines[4]!.slice('Video: '.length));
     expect(video.pathname).toBe(`/v1/recordings/${sessionId}`);
     const signed = { tenantId: video.searchParams.get('t')!, sessionId, exp: Number(video.searchParams.get('exp')), sig: video.searchParams.get('sig')! };
